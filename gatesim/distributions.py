@@ -1,0 +1,181 @@
+"""Service-time and inter-arrival distributions, turned from uniforms by inverse CDF.
+
+Every distribution maps a block of uniforms to times in hours with one vectorised call, so a
+truck's draws are fixed by its own uniforms (common random numbers survive a changed variant)
+and the per-event hot path never calls numpy.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
+from scipy import special
+
+UNIT_HOURS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0}
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    unit: Literal["s", "min", "h", "d"] = "h"
+
+    @property
+    def _scale(self) -> float:
+        return UNIT_HOURS[self.unit]
+
+    def mean_h(self) -> float:
+        """Mean in hours."""
+        return self._mean() * self._scale
+
+    def scv(self) -> float:
+        """Squared coefficient of variation (unit-free)."""
+        m = self._mean()
+        return self._var() / (m * m) if m > 0 else 0.0
+
+    def ppf_h(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF of uniforms ``u`` in [0, 1), in hours."""
+        return self._ppf(np.asarray(u, dtype=float)) * self._scale
+
+    def _mean(self) -> float:
+        raise NotImplementedError
+
+    def _var(self) -> float:
+        raise NotImplementedError
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Constant(_Dist):
+    dist: Literal["constant"]
+    value: NonNegativeFloat
+
+    def _mean(self) -> float:
+        return self.value
+
+    def _var(self) -> float:
+        return 0.0
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        return np.full(u.shape, self.value)
+
+
+class Exponential(_Dist):
+    dist: Literal["exponential"]
+    mean: PositiveFloat
+
+    def _mean(self) -> float:
+        return self.mean
+
+    def _var(self) -> float:
+        return self.mean**2
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        return -self.mean * np.log1p(-u)
+
+
+class Lognormal(_Dist):
+    """Lognormal given by its mean and coefficient of variation (as planners state it)."""
+
+    dist: Literal["lognormal"]
+    mean: PositiveFloat
+    cv: PositiveFloat
+
+    def _mean(self) -> float:
+        return self.mean
+
+    def _var(self) -> float:
+        return (self.cv * self.mean) ** 2
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        s2 = math.log1p(self.cv**2)
+        return np.exp(math.log(self.mean) - s2 / 2 + math.sqrt(s2) * special.ndtri(u))
+
+
+class Gamma(_Dist):
+    dist: Literal["gamma"]
+    mean: PositiveFloat
+    cv: PositiveFloat
+
+    def _mean(self) -> float:
+        return self.mean
+
+    def _var(self) -> float:
+        return (self.cv * self.mean) ** 2
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        shape = 1 / self.cv**2
+        return special.gammaincinv(shape, u) * (self.mean / shape)
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: NonNegativeFloat
+    mode: NonNegativeFloat
+    high: PositiveFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Triangular:
+        if not (self.low <= self.mode <= self.high and self.low < self.high):
+            raise ValueError("triangular needs low <= mode <= high and low < high")
+        return self
+
+    def _mean(self) -> float:
+        return (self.low + self.mode + self.high) / 3
+
+    def _var(self) -> float:
+        a, c, b = self.low, self.mode, self.high
+        return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        a, c, b = self.low, self.mode, self.high
+        fc = (c - a) / (b - a)
+        left = a + np.sqrt(u * (b - a) * (c - a))
+        right = b - np.sqrt((1 - u) * (b - a) * (b - c))
+        return np.where(u < fc, left, right)
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: NonNegativeFloat
+    high: PositiveFloat
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.low >= self.high:
+            raise ValueError("uniform needs low < high")
+        return self
+
+    def _mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    def _var(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        return self.low + u * (self.high - self.low)
+
+
+class Empirical(_Dist):
+    """Equally likely observed values (e.g. timed inspections); sampled by sorted index."""
+
+    dist: Literal["empirical"]
+    values: list[NonNegativeFloat] = Field(min_length=1, max_length=1_000_000)
+
+    def _mean(self) -> float:
+        return float(np.mean(self.values))
+
+    def _var(self) -> float:
+        return float(np.var(self.values))
+
+    def _ppf(self, u: np.ndarray) -> np.ndarray:
+        v = np.sort(np.asarray(self.values, dtype=float))
+        return v[np.minimum((u * len(v)).astype(np.int64), len(v) - 1)]
+
+
+Distribution = Annotated[
+    Constant | Exponential | Lognormal | Gamma | Triangular | Uniform | Empirical,
+    Field(discriminator="dist"),
+]

@@ -1,0 +1,139 @@
+"""A truck's journey through the border: one SimPy generator a planner can follow.
+
+arrive → park in the first yard (or queue on the road, or be turned away) → for each step of
+its route: move to the step's yard, wait for a server (or a lane), be served (or cross) →
+leave. A truck always takes its next place before it frees the one it holds, so a full yard
+downstream holds the truck at its server upstream, as it does at the real gate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import simpy
+
+from gatesim.monitors import Level
+from gatesim.network import Place, Pool
+
+if TYPE_CHECKING:
+    from gatesim.model import Model
+
+
+@dataclass(frozen=True, slots=True)
+class TruckClass:
+    """What routing, windows and caps may ask about a truck: direction, cargo, attributes."""
+
+    index: int
+    direction: str
+    cargo: str
+    site: str | None
+    values: dict[str, bool | str]
+
+    def satisfies(self, conditions: Any) -> bool:
+        items = conditions.items() if isinstance(conditions, dict) else conditions
+        return all(self.values.get(k) == v for k, v in items)
+
+
+class Station:
+    """Where a step is served: a stage's servers, or one direction of a lane."""
+
+    __slots__ = ("name", "scope", "index", "place", "pool", "col", "transit_col", "headway",
+                 "is_lane", "lane", "eligible", "crossing", "crossed")
+
+    def __init__(self, name: str, scope: str, index: int, place: Place, pool: Pool, col: int,
+                 is_lane: bool = False, lane: str = "", headway: float = 0.0,
+                 transit_col: int = -1, eligible: dict | None = None) -> None:
+        self.name, self.scope, self.index, self.place, self.pool = name, scope, index, place, pool
+        self.col, self.transit_col, self.headway = col, transit_col, headway
+        self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
+        self.crossing = Level()
+        self.crossed = 0
+
+    def vacate(self, now: float) -> None:
+        """The truck leaves the server (a stage) or the far end of the lane."""
+        if self.is_lane:
+            self.crossing.add(-1, now)
+        else:
+            self.pool.release()
+
+
+class Truck:
+    __slots__ = ("id", "stream", "cls", "arrival", "path", "draws", "road_time", "lane")
+
+    def __init__(self, id: int, stream: int, cls: TruckClass, arrival: float,
+                 path: list, draws: list[float]) -> None:
+        self.id, self.stream, self.cls, self.arrival = id, stream, cls, arrival
+        self.path, self.draws = path, draws
+        self.road_time = 0.0
+        self.lane = -1
+
+
+def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None = None
+            ) -> Generator[simpy.Event, Any, None]:
+    """The life of one truck, from arrival at the border to leaving it."""
+    m.arrived(truck)
+    first = m.choose_station(truck.path[0], truck)
+    held = yield from park_on_arrival(env, truck, first.place, road, m)
+    if held is None:
+        return m.turned_away(truck, first.place)
+    ready = truck.arrival
+    last_visit = None
+    for i, step in enumerate(truck.path):
+        station = first if i == 0 else m.choose_station(step, truck)
+        if i > 0:
+            yield from move(env, truck, station.place, held)
+            m.visit(*last_visit, env.now)
+        yield station.pool.request(truck)
+        station.place.leave(env.now)
+        start = env.now
+        yield env.timeout(truck.draws[station.col] if not station.is_lane else station.headway)
+        if station.is_lane:
+            station.pool.release()
+            station.crossing.add(1, env.now)
+            yield env.timeout(truck.draws[station.transit_col])
+            station.crossed += 1
+            truck.lane = station.index
+        held = station
+        last_visit = (truck.id, station.index, ready, start, env.now)
+        ready = env.now
+    held.vacate(env.now)
+    m.visit(*last_visit, env.now)
+    m.left(truck)
+
+
+def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Place | None,
+                    m: Model) -> Generator[simpy.Event, Any, Place | None]:
+    """Enter the first yard, or queue on the road for it, or be turned away (None)."""
+    if place.has_room():
+        place.enter(env.now)
+        return place
+    if place.overflow is None and place.turn_away:
+        return None
+    road = road or place.overflow or m.default_road
+    road.enter(env.now)
+    yield place.wait_for_slot(env)
+    road.leave(env.now)
+    truck.road_time += env.now - truck.arrival
+    return place
+
+
+def move(env: simpy.Environment, truck: Truck, place: Place, held: Place | Station
+         ) -> Generator[simpy.Event, Any, None]:
+    """Take a slot in ``place``, then free ``held``; wait on the overflow road or where it is."""
+    if place.has_room():
+        place.enter(env.now)
+        held.vacate(env.now)
+        return
+    road = place.overflow
+    if road is None:
+        yield place.wait_for_slot(env)
+        held.vacate(env.now)
+        return
+    road.enter(env.now)
+    held.vacate(env.now)
+    t = env.now
+    yield place.wait_for_slot(env)
+    road.leave(env.now)
+    truck.road_time += env.now - t

@@ -1,0 +1,337 @@
+"""Build one replication's SimPy model from a scenario, run it, return its records.
+
+Places, pools and stations come from the scenario's mappings (never one copy per lane);
+routes are expanded into a station list per truck at its arrival, from the truck's own draws.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from gatesim.arrivals import ArrivalClock
+from gatesim.calendar import compile_calendar
+from gatesim.errors import GatesimError
+from gatesim.journey import Station, Truck, TruckClass, journey
+from gatesim.monitors import Level
+from gatesim.network import Place, Pool, Road
+from gatesim.records import LevelSummary, Recorder, ReplicationOutput
+from gatesim.rng import TruckDraws
+from gatesim.schema import TURN_AWAY, ChooseStep, LaneStep, Scenario, StageStep, Step
+
+Audit = Callable[["Model"], None]
+
+
+def _branch_names(steps: list[Step]) -> Iterator[str]:
+    for step in steps:
+        if isinstance(step, ChooseStep):
+            yield step.choose
+            for option in step.options.values():
+                yield from _branch_names(option.steps)
+
+
+class Model:
+    """One replication: the SimPy environment and everything built in it."""
+
+    def __init__(self, s: Scenario, seed: int, replication: int) -> None:
+        self.s, self.seed, self.replication = s, seed, replication
+        self.env = env = simpy.Environment()
+        self.horizon = s.clock.horizon_days * 24
+        self.warmup = s.clock.warmup_days * 24
+        self.rec = Recorder()
+        self.system = Level()
+        self.all_roads = Level()
+        self.n_arrived = self.n_left = self.n_turned = 0
+        self._ids = 0
+        self._build_places()
+        self._build_stations()
+        self._build_draws()
+        self.classes: dict[tuple, TruckClass] = {}
+        self.timeseries: list[tuple] = []
+        for index, name in enumerate(s.arrivals):
+            env.process(self._source(index, name))
+        self.arrival_times: list[float] = []
+        self._initial_trucks()
+        env.process(self._sampler())
+        if self.warmup > 0:
+            env.process(self._end_warmup())
+
+    # --- building -------------------------------------------------------------------------
+    def _build_places(self) -> None:
+        s = self.s
+        self.places: dict[str, Place] = {}
+        for name in s.roads:
+            self.places[name] = Road(name, len(self.places), self.all_roads)
+        for name, yard in s.yards.items():
+            self.places[name] = Place(name, len(self.places), yard.slots, False)
+        for name, yard in s.yards.items():
+            place = self.places[name]
+            place.turn_away = yard.overflow == TURN_AWAY
+            if yard.overflow not in (None, TURN_AWAY):
+                place.overflow = self.places[yard.overflow]
+        self.default_road = self.places[s.roads[0]]
+        self.roads = [self.places[r] for r in s.roads]
+
+    def _intervals(self, calendar: str | None) -> list:
+        cal = self.s.calendars[calendar] if calendar else None
+        return compile_calendar(cal, self.s.clock.start, self.horizon)
+
+    def _build_stations(self) -> None:
+        s, env = self.s, self.env
+        self.stations: list[Station] = []
+        self.by_stage: dict[str, Station] = {}
+        self.by_lane: dict[tuple[str, str], Station] = {}
+        self.purposes: list[tuple[str, Callable]] = []
+        for name, stage in s.stages.items():
+            i = len(self.stations)
+            pool = Pool(env, name, i, stage.servers, self._intervals(stage.calendar), {}, 0.0,
+                        self.horizon)
+            col = self._purpose(f"service:{name}", stage.service.ppf_h)
+            st = Station(name, name, i, self.places[stage.yard], pool, col)
+            self.stations.append(st)
+            self.by_stage[name] = st
+        start = s.clock.start
+        for name, lane in s.lanes.items():
+            transit = self._purpose(f"crossing:{name}", lane.crossing_time.ppf_h)
+            cap_day = (24 - (start.hour + lane.cap_clock_offset_h) % 24) % 24
+            for direction in ("export", "import"):
+                side = lane.side(direction)
+                if side is None:
+                    continue
+                i = len(self.stations)
+                scope = f"{name}.{direction}"
+                pool = Pool(env, scope, i, 1, self._intervals(side.calendar), side.daily_cap,
+                            cap_day, self.horizon)
+                st = Station(scope, scope, i, self.places[side.yard], pool, -1, is_lane=True,
+                             lane=name, headway=1 / side.capacity_per_hour, transit_col=transit,
+                             eligible=lane.eligible)
+                self.stations.append(st)
+                self.by_lane[(name, direction)] = st
+
+    def _purpose(self, name: str, transform: Callable) -> int:
+        self.purposes.append((name, transform))
+        return len(self.purposes) - 1
+
+    def _build_draws(self) -> None:
+        """Per-stream purpose columns after the shared service/crossing ones."""
+        s = self.s
+        identity: Callable = lambda u: u  # noqa: E731
+        self.branch_cols: dict[str, int] = {}
+        for name in sorted({b for r in s.routes.values() for b in _branch_names(r.steps)}):
+            self.branch_cols[name] = self._purpose(f"branch:{name}", identity)
+        self.attr_cols: dict[str, int] = {}
+        names = sorted(set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes})
+        for name in names:
+            self.attr_cols[name] = self._purpose(f"attr:{name}", identity)
+        self.site_col = self._purpose("site", identity)
+        self.routes = {(r.direction, r.cargo, r.site): r for r in s.routes.values()}
+
+    # --- trucks ---------------------------------------------------------------------------
+    def _truck_class(self, stream: str, draws: list[float]) -> TruckClass:
+        spec = self.s.arrivals[stream]
+        site = spec.site
+        if isinstance(site, dict):
+            u, acc = draws[self.site_col], 0.0
+            for name, p in site.items():
+                acc += p
+                if u < acc:
+                    site = name
+                    break
+            else:
+                site = name
+        shares = {**self.s.attributes, **spec.attributes}
+        attrs = tuple((k, draws[c] < shares.get(k, 0.0)) for k, c in self.attr_cols.items())
+        key = (spec.direction, spec.cargo, site, attrs)
+        cls = self.classes.get(key)
+        if cls is None:
+            values = {"direction": spec.direction, "cargo": spec.cargo, "site": site, **dict(attrs)}
+            cls = self.classes[key] = TruckClass(len(self.classes), spec.direction, spec.cargo,
+                                                 site, values)
+        return cls
+
+    def _expand(self, steps: list[Step], cls: TruckClass, draws: list[float], out: list) -> list:
+        """The stations (or lane alternatives) this truck will visit, in order."""
+        for step in steps:
+            if not cls.satisfies(step.when):
+                continue
+            if isinstance(step, StageStep):
+                out.append(self.by_stage[step.stage])
+            elif isinstance(step, LaneStep):
+                lanes = [step.lane] if isinstance(step.lane, str) else step.lane
+                options = tuple(self.by_lane[(lane, cls.direction)] for lane in lanes)
+                out.append(options[0] if len(options) == 1 else options)
+            else:
+                u, acc = draws[self.branch_cols[step.choose]], 0.0
+                for option in step.options.values():
+                    acc += option.p
+                    if u < acc:
+                        break
+                self._expand(option.steps, cls, draws, out)
+        return out
+
+    def _new_truck(self, stream_index: int, stream: str, draws: list[float]) -> Truck:
+        cls = self._truck_class(stream, draws)
+        route = self.routes[(cls.direction, cls.cargo, cls.site)]
+        path = self._expand(route.steps, cls, draws, [])
+        if not path:
+            raise GatesimError(f"a {stream} truck with {cls.values} has no step on its route")
+        self._ids += 1
+        return Truck(self._ids, stream_index, cls, self.env.now, path, draws)
+
+    def choose_station(self, step: Station | tuple[Station, ...], truck: Truck) -> Station:
+        """A fixed station, or the eligible lane with the shortest queue."""
+        if isinstance(step, Station):
+            return step
+        allowed = [st for st in step if truck.cls.satisfies(st.eligible)]
+        if not allowed:
+            names = ", ".join(st.lane for st in step)
+            raise GatesimError(f"no lane of [{names}] admits trucks with {truck.cls.values}")
+        return min(allowed, key=lambda st: st.pool.queue.value + st.place.level.value)
+
+    def _source(self, index: int, name: str):
+        s = self.s
+        clock = ArrivalClock(s.arrivals[name], name, s.clock.start, self.horizon, self.seed,
+                             self.replication)
+        draws = self._draws_for(name)
+        env = self.env
+        while (t := clock.next()) < math.inf:
+            yield env.timeout(t - env.now)
+            truck = self._new_truck(index, name, draws.next_row())
+            env.process(journey(env, truck, self))
+
+    def _draws_for(self, owner: str) -> TruckDraws:
+        return TruckDraws(self.seed, self.replication, owner, self.purposes)
+
+    def _initial_trucks(self) -> None:
+        """Trucks already waiting at t = 0, with draws of their own (``<stream>/initial``)."""
+        names = list(self.s.arrivals)
+        for init in self.s.initial_state:
+            draws = self._draws_for(f"{init.stream}/initial")
+            at = self.places[init.at]
+            for _ in range(init.count):
+                truck = self._new_truck(names.index(init.stream), init.stream, draws.next_row())
+                self.env.process(journey(self.env, truck, self, at if at.is_road else None))
+
+    # --- bookkeeping called by the journey ----------------------------------------------
+    def arrived(self, truck: Truck) -> None:
+        self.n_arrived += 1
+        self.arrival_times.append(truck.arrival)
+        self.system.add(1, self.env.now)
+
+    def turned_away(self, truck: Truck, place: Place) -> None:
+        self.n_turned += 1
+        self.system.add(-1, self.env.now)
+        self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
+                        0.0, -1, place.index))
+
+    def left(self, truck: Truck) -> None:
+        self.n_left += 1
+        self.system.add(-1, self.env.now)
+        self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
+                        truck.road_time, truck.lane, -1))
+
+    def visit(self, truck_id: int, station: int, ready: float, start: float, end: float,
+              left: float) -> None:
+        self.rec.visit((truck_id, station, ready, start, end, left))
+
+    # --- monitors -------------------------------------------------------------------------
+    def levels(self) -> Iterator[tuple[str, str, Level]]:
+        """Every level monitor as (metric, scope, monitor)."""
+        yield "in_system", "system", self.system
+        yield "road_queue", "system", self.all_roads
+        for place in self.places.values():
+            yield ("road_queue" if place.is_road else "yard_occupancy"), place.name, place.level
+        for st in self.stations:
+            yield "queue_length", st.scope, st.pool.queue
+            yield "busy", st.scope, st.pool.busy
+            yield "on_duty", st.scope, st.pool.on_duty
+            if st.is_lane:
+                yield "crossing", st.scope, st.crossing
+
+    def _end_warmup(self):
+        yield self.env.timeout(self.warmup)
+        for _, _, level in self.levels():
+            level.reset(self.env.now)
+
+    def _sampler(self):
+        """Hourly snapshot of every level, and crossings per lane in the past hour."""
+        env = self.env
+        last = [0] * len(self.stations)
+        for hour in range(int(self.horizon) + 1):
+            if hour > env.now:
+                yield env.timeout(hour - env.now)
+            row = [("in_system", "system", self.system.value)]
+            row.append(("road_queue", "system", self.all_roads.value))
+            for place in self.places.values():
+                metric = "road_queue" if place.is_road else "yard_occupancy"
+                row.append((metric, place.name, place.level.value))
+            for st in self.stations:
+                row.append(("queue_length", st.scope, st.pool.queue.value))
+                if st.is_lane:
+                    row.append(("departures", st.scope, st.crossed - last[st.index]))
+                    last[st.index] = st.crossed
+            self.timeseries.append((hour, row))
+
+    # --- running --------------------------------------------------------------------------
+    def run(self, audit: Audit | None = None) -> ReplicationOutput:
+        t0 = time.perf_counter()
+        env, events = self.env, 0
+        if audit is None:
+            env.run(until=self.horizon)
+        else:
+            while env.peek() < self.horizon:
+                env.step()
+                events += 1
+                audit(self)
+            env.run(until=self.horizon)
+        now = env.now
+        levels: dict[tuple[str, str], LevelSummary] = {}
+        for metric, scope, level in self.levels():
+            level.close(now)
+            levels[(metric, scope)] = LevelSummary(
+                level.mean(), level.quantile(0.5), level.quantile(0.9), level.quantile(0.95),
+                float(level.peak))
+        utilisation = {}
+        for st in self.stations:
+            duty = st.pool.on_duty.area
+            utilisation[st.scope] = st.pool.busy.area / duty if duty > 0 else math.nan
+        trucks, visits = self.rec.arrays()
+        if self.n_arrived != self.n_left + self.n_turned + self.system.value:
+            raise RuntimeError("truck conservation violated: arrived != left + turned + inside")
+        arrivals = np.array(self.arrival_times)
+        done = np.zeros(len(arrivals), dtype=bool)
+        done[trucks["id"].astype(np.int64) - 1] = True
+        return ReplicationOutput(
+            replication=self.replication, seed=self.seed, trucks=trucks, visits=visits,
+            levels=levels, utilisation=utilisation, timeseries=self.timeseries,
+            names=self.names(), warmup_h=self.warmup, horizon_h=self.horizon,
+            arrivals=arrivals, inside_arrivals=arrivals[~done],
+            runtime_s=time.perf_counter() - t0, events=events)
+
+    def names(self) -> dict[str, Any]:
+        return {
+            "streams": list(self.s.arrivals),
+            "stations": [st.scope for st in self.stations],
+            "station_is_lane": [st.is_lane for st in self.stations],
+            "station_lane": [st.lane for st in self.stations],
+            "places": list(self.places),
+            "classes": [(c.direction, c.cargo, c.site) for c in self.classes.values()],
+            "start": self.s.clock.start.isoformat(),
+        }
+
+
+def run_replication(s: Scenario, seed: int, replication: int, audit: Audit | None = None
+                    ) -> ReplicationOutput:
+    """Build and run one replication; ``audit`` (tests) is called after every event."""
+    return Model(s, seed, replication).run(audit)
+
+
+def local_time(start: dt.datetime, hour: float) -> dt.datetime:
+    """Local (Hanoi) clock time of simulation hour ``hour``."""
+    return start + dt.timedelta(hours=hour)

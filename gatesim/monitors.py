@@ -1,0 +1,67 @@
+"""Time-weighted level monitors (queues, yards, busy servers), salabim-style.
+
+Tally statistics (waits, sojourns) come from the per-visit records afterwards; a level monitor
+keeps only its running integral and the time spent at each integer level since the last
+reset (warm-up), which is enough for the mean and exact time-weighted quantiles.
+"""
+
+from __future__ import annotations
+
+import math
+
+
+class Level:
+    """An integer level that holds until its next change."""
+
+    __slots__ = ("value", "t", "area", "hist", "peak", "t0")
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+        self.t = self.t0 = 0.0
+        self.area = 0.0
+        self.hist = [0.0] * (value + 1)
+        self.peak = value
+
+    def add(self, delta: int, now: float) -> None:
+        """Change the level by ``delta`` at time ``now``."""
+        v = self.value
+        dt = now - self.t
+        if dt:
+            self.area += v * dt
+            hist = self.hist
+            if v >= len(hist):
+                hist.extend([0.0] * (v + 1 - len(hist)))
+            hist[v] += dt
+            self.t = now
+        v += delta
+        self.value = v
+        if v > self.peak:
+            self.peak = v
+
+    def reset(self, now: float) -> None:
+        """Forget the past (end of warm-up); the current level carries on."""
+        self.add(0, now)
+        self.t0 = now
+        self.area = 0.0
+        self.hist = [0.0] * len(self.hist)
+        self.peak = self.value
+
+    def close(self, now: float) -> None:
+        """Account for the time up to ``now`` (end of the run)."""
+        self.add(0, now)
+
+    def mean(self) -> float:
+        span = self.t - self.t0
+        return self.area / span if span > 0 else math.nan
+
+    def quantile(self, q: float) -> float:
+        """Smallest level at which the time-weighted distribution reaches ``q``."""
+        total = sum(self.hist)
+        if total <= 0:
+            return math.nan
+        acc = 0.0
+        for level, w in enumerate(self.hist):
+            acc += w
+            if acc >= q * total - 1e-12 * total:
+                return float(level)
+        return float(len(self.hist) - 1)

@@ -1,0 +1,202 @@
+"""The physical network built from a scenario: places (yards, roads) and server pools.
+
+A *place* holds parked trucks (a yard with slots, or an unlimited road). A *pool* is a group of
+servers (customs officers, inspection bays, a lane's admission) whose on-duty count follows a
+calendar, which may be open only to some trucks, and which may be limited by the other side's
+daily acceptance cap. Both are plain Python objects around SimPy events: the truck's journey
+(journey.py) asks them for a slot or a server and they answer in FIFO order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import simpy
+
+from gatesim.calendar import ALWAYS, Interval
+from gatesim.monitors import Level
+
+if TYPE_CHECKING:
+    from gatesim.journey import Truck, TruckClass
+
+
+class Place:
+    """A yard with ``slots`` places (None = unlimited, e.g. a road)."""
+
+    __slots__ = ("name", "index", "slots", "level", "waiters", "overflow", "turn_away", "is_road")
+
+    def __init__(self, name: str, index: int, slots: int | None, is_road: bool) -> None:
+        self.name, self.index, self.slots, self.is_road = name, index, slots, is_road
+        self.level = Level()
+        self.waiters: deque[simpy.Event] = deque()
+        self.overflow: Place | None = None
+        """The road where a truck that finds this yard full waits; None: it waits where it is
+        (an arriving truck then waits on the first road, unless ``turn_away``)."""
+        self.turn_away = False
+
+    def has_room(self) -> bool:
+        return self.slots is None or (self.level.value < self.slots and not self.waiters)
+
+    def enter(self, now: float) -> None:
+        self.level.add(1, now)
+
+    def wait_for_slot(self, env: simpy.Environment) -> simpy.Event:
+        """An event that fires when a slot is this truck's (FIFO); the slot is then taken."""
+        ev = env.event()
+        self.waiters.append(ev)
+        return ev
+
+    def leave(self, now: float) -> None:
+        """Free a slot, handing it straight to the first waiter (the count does not drop)."""
+        if self.waiters:
+            self.waiters.popleft().succeed()
+        else:
+            self.level.add(-1, now)
+
+    vacate = leave
+
+
+class Road(Place):
+    """An unlimited waiting line; every road also counts towards the total on all roads."""
+
+    __slots__ = ("total",)
+
+    def __init__(self, name: str, index: int, total: Level) -> None:
+        super().__init__(name, index, None, True)
+        self.total = total
+
+    def enter(self, now: float) -> None:
+        self.level.add(1, now)
+        self.total.add(1, now)
+
+    def leave(self, now: float) -> None:
+        self.level.add(-1, now)
+        self.total.add(-1, now)
+
+    vacate = leave
+
+
+class Pool:
+    """Servers on a calendar, FIFO among the trucks that may be served now.
+
+    Waiting trucks are kept in one FIFO per truck class, so a class that the window or the
+    daily cap excludes does not hold up the others, and eligibility is decided per class.
+    """
+
+    def __init__(
+        self,
+        env: simpy.Environment,
+        name: str,
+        index: int,
+        servers: int,
+        intervals: list[Interval],
+        daily_cap: dict[str, int],
+        cap_day_start: float,
+        horizon: float,
+    ) -> None:
+        self.env, self.name, self.index = env, name, index
+        self.default_servers = servers
+        self.capacity = 0
+        self.only: tuple[tuple[str, bool | str], ...] = ()
+        self.busy = Level()
+        self.on_duty = Level()
+        self.queue = Level()
+        self.queues: dict[int, deque[tuple[int, simpy.Event, Truck]]] = {}
+        self._seq = 0
+        self._eligible: dict[int, bool] = {}
+        self.cap_total = daily_cap.get("total")
+        self.cap_cargo = {k: v for k, v in daily_cap.items() if k != "total"}
+        self.has_cap = bool(daily_cap)
+        self.served_today: dict[str, int] = {}
+        self.served_total_today = 0
+        env.process(self._timetable(intervals, cap_day_start, horizon))
+
+    # --- the calendar and the daily cap -------------------------------------------------------
+    def _timetable(self, intervals: list[Interval], cap_day: float, horizon: float):
+        # (time, order, change): a new cap day comes before a window opening at the same time.
+        changes: list[tuple[float, int, Callable[[], None]]] = []
+        for iv in intervals:
+            servers = iv.servers or self.default_servers
+            changes.append((iv.start, 1, lambda s=servers, o=iv.only: self._set(s, o)))
+            if iv.end < ALWAYS:
+                changes.append((iv.end, 1, lambda: self._set(0, ())))
+        if self.has_cap:
+            day = cap_day
+            while day < horizon:
+                if day > 0:
+                    changes.append((day, 0, self._new_cap_day))
+                day += 24.0
+        changes.sort(key=lambda c: (c[0], c[1]))
+        for t, _, change in changes:
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            change()
+            self._dispatch()
+
+    def _set(self, capacity: int, only: tuple[tuple[str, bool | str], ...]) -> None:
+        self.on_duty.add(capacity - self.capacity, self.env.now)
+        self.capacity = capacity
+        if only != self.only:
+            self.only = only
+            self._eligible.clear()
+
+    def _new_cap_day(self) -> None:
+        self.served_today = {}
+        self.served_total_today = 0
+
+    def admits(self, cls: TruckClass) -> bool:
+        """May a truck of this class start service now (window restriction and daily cap)?"""
+        ok = self._eligible.get(cls.index)
+        if ok is None:
+            ok = self._eligible[cls.index] = cls.satisfies(self.only)
+        if ok and self.has_cap:
+            if self.cap_total is not None and self.served_total_today >= self.cap_total:
+                return False
+            cap = self.cap_cargo.get(cls.cargo)
+            if cap is not None and self.served_today.get(cls.cargo, 0) >= cap:
+                return False
+        return ok
+
+    # --- requests -----------------------------------------------------------------------------
+    def request(self, truck: Truck) -> simpy.Event:
+        """An event that fires when a server is this truck's."""
+        ev = self.env.event()
+        cls = truck.cls
+        if self.busy.value < self.capacity and self.admits(cls):
+            self._grant(ev, cls)
+        else:
+            self.queue.add(1, self.env.now)
+            self._seq += 1
+            q = self.queues.get(cls.index)
+            if q is None:
+                q = self.queues[cls.index] = deque()
+            q.append((self._seq, ev, truck))
+        return ev
+
+    def _grant(self, ev: simpy.Event, cls: TruckClass) -> None:
+        self.busy.add(1, self.env.now)
+        if self.has_cap:
+            self.served_total_today += 1
+            self.served_today[cls.cargo] = self.served_today.get(cls.cargo, 0) + 1
+        ev.succeed()
+
+    def release(self) -> None:
+        self.busy.add(-1, self.env.now)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while self.busy.value < self.capacity:
+            best = None
+            for q in self.queues.values():
+                if q and (best is None or q[0][0] < best[0][0]) and self.admits(q[0][2].cls):
+                    best = q
+            if best is None:
+                return
+            _, ev, truck = best.popleft()
+            self.queue.add(-1, self.env.now)
+            self._grant(ev, truck.cls)
+
+    def waiting(self) -> int:
+        return self.queue.value

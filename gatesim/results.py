@@ -1,0 +1,78 @@
+"""The files of the results contract, written atomically with their provenance.
+
+A run is written into a temporary sibling directory and renamed into place at the end, so a
+results directory either holds a complete run or does not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gatesim.experiment import RunResult
+
+
+def _clean(x: Any) -> Any:
+    if isinstance(x, float) and not math.isfinite(x):
+        return None
+    if isinstance(x, dict):
+        return {k: _clean(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_clean(v) for v in x]
+    return x
+
+
+def write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def write_json(obj: Any, path: Path) -> None:
+    path.write_text(json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=str) + "\n",
+                    encoding="utf-8")
+
+
+def publish(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by the finished directory ``tmp`` (rename; no half-written state)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_dir(out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+
+
+def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
+    """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records)."""
+    out = Path(out)
+    tmp = staging_dir(out)
+    try:
+        write_csv(result.summary, tmp / "summary.csv")
+        write_csv(result.replications, tmp / "replications.csv")
+        write_csv(result.timeseries, tmp / "timeseries.csv")
+        if records:
+            write_csv(result.trucks, tmp / "trucks.csv")
+            write_csv(result.visits, tmp / "visits.csv")
+        doc = {
+            **result.meta,
+            "summary": result.summary.to_dict(orient="records"),
+            "replication_values": result.replications.to_dict(orient="records"),
+        }
+        write_json(doc, tmp / "summary.json")
+        publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out

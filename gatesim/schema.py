@@ -1,0 +1,258 @@
+"""The scenario: a validated, immutable description of the border system (no engine code).
+
+Named things (calendars, yards, stages, lanes, arrival streams, routes) are mappings keyed by
+name, so ``--set yards.front.slots=300`` reads naturally and names cannot collide. Time is in
+hours from ``clock.start`` (local Hanoi time); service times carry their own unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveFloat,
+    PositiveInt,
+    Tag,
+    field_validator,
+    model_validator,
+)
+
+from gatesim.distributions import Distribution
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Direction = Literal["export", "import"]
+AttrCondition = dict[Name, bool | str]
+TURN_AWAY = "turn_away"
+_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _hours(text: str) -> float:
+    m = _HHMM.match(text)
+    if not m or (m.group(1) == "24" and m.group(2) != "00"):
+        raise ValueError("a clock time HH:MM between 00:00 and 24:00")
+    return int(m.group(1)) + int(m.group(2)) / 60
+
+
+class Clock(Strict):
+    start: dt.datetime = Field(description="local (Hanoi) date and hour at t = 0")
+    horizon_days: PositiveFloat = Field(le=36_600)
+    warmup_days: NonNegativeFloat = 0.0
+
+    @model_validator(mode="after")
+    def _warmup_inside(self) -> Clock:
+        if (self.start.minute, self.start.second, self.start.microsecond) != (0, 0, 0):
+            raise ValueError("start must be on the hour (e.g. 2024-08-01 00:00)")
+        if self.warmup_days >= self.horizon_days:
+            raise ValueError("warmup_days must be shorter than horizon_days")
+        return self
+
+
+class Window(Strict):
+    """An opening window on one day of the calendar's own clock; ``close`` may be 24:00."""
+
+    open: str
+    close: str
+    servers: PositiveInt | None = Field(None, description="servers on duty (default: the pool's)")
+    only: AttrCondition = Field(default_factory=dict, description="open only to such trucks")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if _hours(self.close) <= _hours(self.open):
+            raise ValueError("close must be after open (split a night window in two)")
+        return self
+
+    @property
+    def hours(self) -> tuple[float, float]:
+        return _hours(self.open), _hours(self.close)
+
+
+class WeeklyRule(Strict):
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
+    windows: list[Window]
+
+
+class DateOverride(Strict):
+    """Replaces the weekly windows on every date in [start, end]; no windows means closed."""
+
+    start: dt.date
+    end: dt.date
+    windows: list[Window] = Field(default_factory=list)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DateOverride:
+        if self.end < self.start:
+            raise ValueError("end must not be before start")
+        return self
+
+
+class Calendar(Strict):
+    weekly: list[WeeklyRule] = Field(min_length=1)
+    overrides: list[DateOverride] = Field(default_factory=list)
+    clock_offset_h: float = Field(0.0, ge=-12, le=14, description="hours ahead of Hanoi")
+
+
+class Yard(Strict):
+    slots: PositiveInt | None = Field(None, description="parking places; omitted = unlimited")
+    overflow: str | None = Field(
+        None, description="a road where arrivals wait when full, or 'turn_away'"
+    )
+
+
+class Stage(Strict):
+    servers: PositiveInt
+    service: Distribution
+    yard: str = Field(description="the yard or road where trucks wait for this stage")
+    calendar: str | None = None
+
+
+class LaneSide(Strict):
+    """One direction of a lane: where trucks wait for it, how fast it admits, when it runs."""
+
+    yard: str
+    capacity_per_hour: PositiveFloat
+    calendar: str | None = None
+    daily_cap: dict[Name, NonNegativeInt] = Field(
+        default_factory=dict, description="other side's acceptance per day by cargo, or 'total'"
+    )
+
+
+class Lane(Strict):
+    model_config = ConfigDict(populate_by_name=True)
+    crossing_time: Distribution
+    export: LaneSide | None = None
+    import_: LaneSide | None = Field(None, alias="import")
+    eligible: AttrCondition = Field(default_factory=dict)
+    cap_clock_offset_h: float = Field(0.0, ge=-12, le=14, description="the cap's day boundary")
+
+    @model_validator(mode="after")
+    def _some_side(self) -> Lane:
+        if self.export is None and self.import_ is None:
+            raise ValueError("a lane needs an 'export' or an 'import' side")
+        return self
+
+    def side(self, direction: str) -> LaneSide | None:
+        return self.export if direction == "export" else self.import_
+
+
+class DateMultiplier(Strict):
+    start: dt.date
+    end: dt.date
+    factor: NonNegativeFloat
+    note: str = ""
+
+
+class ArrivalStream(Strict):
+    direction: Direction
+    cargo: Name
+    site: str | dict[Name, Probability] | None = None
+    rate_per_day: PositiveFloat | None = Field(None, le=10_000_000)
+    hourly_profile: list[NonNegativeFloat] | None = Field(None, min_length=24, max_length=24)
+    weekday_multipliers: dict[Weekday, NonNegativeFloat] = Field(default_factory=dict)
+    date_multipliers: list[DateMultiplier] = Field(default_factory=list)
+    interarrival: Distribution | None = None
+    attributes: dict[Name, Probability] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _one_law(self) -> ArrivalStream:
+        if (self.rate_per_day is None) == (self.interarrival is None):
+            raise ValueError("give exactly one of rate_per_day or interarrival")
+        if self.interarrival is not None and self.interarrival.mean_h() <= 0:
+            raise ValueError("interarrival mean must be positive")
+        if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
+            raise ValueError("hourly_profile must have a positive hour")
+        if isinstance(self.site, dict) and abs(sum(self.site.values()) - 1) > 1e-9:
+            raise ValueError("site shares must sum to 1")
+        return self
+
+
+class StageStep(Strict):
+    stage: str
+    when: AttrCondition = Field(default_factory=dict)
+
+
+class LaneStep(Strict):
+    lane: str | list[str] = Field(description="a lane, or several: the shortest queue is taken")
+    when: AttrCondition = Field(default_factory=dict)
+
+
+class Option(Strict):
+    p: Probability
+    steps: list[Step] = Field(default_factory=list)
+
+
+class ChooseStep(Strict):
+    choose: Name = Field(description="the branch's name; it names its random stream")
+    options: dict[Name, Option] = Field(min_length=1)
+    when: AttrCondition = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _shares(cls, v: dict[str, Option]) -> dict[str, Option]:
+        if abs(sum(o.p for o in v.values()) - 1) > 1e-9:
+            raise ValueError("option shares p must sum to 1")
+        return v
+
+
+def _step_kind(value: object) -> str | None:
+    keys = value if isinstance(value, dict) else vars(value) if hasattr(value, "when") else {}
+    return next((k for k in ("stage", "lane", "choose") if k in keys), None)
+
+
+Step = Annotated[
+    Annotated[StageStep, Tag("stage")]
+    | Annotated[LaneStep, Tag("lane")]
+    | Annotated[ChooseStep, Tag("choose")],
+    Discriminator(
+        _step_kind,
+        custom_error_type="step",
+        custom_error_message="a step with one of the keys stage, lane or choose",
+    ),
+]
+
+
+class Route(Strict):
+    direction: Direction
+    cargo: Name
+    site: str | None = None
+    steps: list[Step] = Field(min_length=1)
+
+
+class InitialTrucks(Strict):
+    """Trucks already waiting at t = 0 (queues carry overnight), as trucks of a stream."""
+
+    stream: str
+    count: PositiveInt = Field(le=1_000_000)
+    at: str = Field(description="a road, or the yard of the route's first step")
+
+
+class Scenario(Strict):
+    name: Name
+    description: str = ""
+    clock: Clock
+    calendars: dict[Name, Calendar] = Field(default_factory=dict)
+    attributes: dict[Name, Probability] = Field(
+        default_factory=dict, description="default shares; a stream may override"
+    )
+    roads: list[Name] = Field(default_factory=lambda: ["road"], min_length=1)
+    yards: dict[Name, Yard] = Field(default_factory=dict)
+    stages: dict[Name, Stage] = Field(default_factory=dict)
+    lanes: dict[Name, Lane] = Field(default_factory=dict)
+    arrivals: dict[Name, ArrivalStream] = Field(min_length=1)
+    routes: dict[Name, Route] = Field(min_length=1)
+    initial_state: list[InitialTrucks] = Field(default_factory=list)

@@ -3,7 +3,9 @@
 arrive → park in the first yard (or queue on the road, or be turned away) → for each step of
 its route: move to the step's yard, wait for a server (or a lane), be served (or cross) →
 leave. A truck always takes its next place before it frees the one it holds, so a full yard
-downstream holds the truck at its server upstream, as it does at the real gate.
+downstream holds the truck at its server upstream, as it does at the real gate. A truck whose
+next step waits in the same yard keeps its slot while it is served (it parks back in it), so
+consecutive steps that share a yard cannot deadlock.
 """
 
 from __future__ import annotations
@@ -80,13 +82,19 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
         return m.turned_away(truck, first.place)
     ready = truck.arrival
     last_visit = None
-    for i, step in enumerate(truck.path):
+    path = truck.path
+    kept: Place | None = None  # the yard whose slot the truck keeps while it is served
+    for i, step in enumerate(path):
         station = first if i == 0 else m.choose_station(step, truck)
         if i > 0:
-            yield from move(env, truck, station.place, held)
+            if kept is not None:
+                kept.return_to_slot(env.now)
+                held.vacate(env.now)
+            else:
+                yield from move(env, truck, station.place, held)
             m.visit(*last_visit, env.now)
-        yield station.pool.request(truck)
-        station.place.leave(env.now)
+        kept = station.place if i + 1 < len(path) and waits_in(path[i + 1], station.place) else None
+        yield station.pool.request(truck, station.place, kept is not None)
         start = env.now
         yield env.timeout(truck.draws[station.col] if not station.is_lane else station.headway)
         if station.is_lane:
@@ -103,6 +111,13 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
     m.left(truck)
 
 
+def waits_in(step: Station | tuple[Station, ...], place: Place) -> bool:
+    """Does this step (every lane alternative of it) wait in ``place``?"""
+    if isinstance(step, Station):
+        return step.place is place and place.slots is not None
+    return all(st.place is place for st in step) and place.slots is not None
+
+
 def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Place | None,
                     m: Model) -> Generator[simpy.Event, Any, Place | None]:
     """Enter the first yard, or queue on the road for it, or be turned away (None)."""
@@ -113,27 +128,28 @@ def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Pl
         return None
     road = road or place.overflow or m.default_road
     road.enter(env.now)
-    yield place.wait_for_slot(env)
-    road.leave(env.now)
+    yield place.wait_for_slot(env, road)
     truck.road_time += env.now - truck.arrival
     return place
 
 
 def move(env: simpy.Environment, truck: Truck, place: Place, held: Place | Station
          ) -> Generator[simpy.Event, Any, None]:
-    """Take a slot in ``place``, then free ``held``; wait on the overflow road or where it is."""
+    """Take a slot in ``place``, then free ``held``; wait on the overflow road or where it is.
+
+    The slot is taken and ``held`` freed in one step (see ``Place.wait_for_slot``), so the
+    truck is in exactly one place at every instant.
+    """
     if place.has_room():
         place.enter(env.now)
         held.vacate(env.now)
         return
     road = place.overflow
     if road is None:
-        yield place.wait_for_slot(env)
-        held.vacate(env.now)
+        yield place.wait_for_slot(env, held)
         return
     road.enter(env.now)
     held.vacate(env.now)
     t = env.now
-    yield place.wait_for_slot(env)
-    road.leave(env.now)
+    yield place.wait_for_slot(env, road)
     truck.road_time += env.now - t

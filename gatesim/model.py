@@ -250,6 +250,7 @@ class Model:
         for st in self.stations:
             yield "queue_length", st.scope, st.pool.queue
             yield "busy", st.scope, st.pool.busy
+            yield "used", st.scope, st.pool.used
             yield "on_duty", st.scope, st.pool.on_duty
             if st.is_lane:
                 yield "crossing", st.scope, st.crossing
@@ -300,7 +301,7 @@ class Model:
         utilisation = {}
         for st in self.stations:
             duty = st.pool.on_duty.area
-            utilisation[st.scope] = st.pool.busy.area / duty if duty > 0 else math.nan
+            utilisation[st.scope] = st.pool.used.area / duty if duty > 0 else math.nan
         trucks, visits = self.rec.arrays()
         if self.n_arrived != self.n_left + self.n_turned + self.system.value:
             raise RuntimeError("truck conservation violated: arrived != left + turned + inside")

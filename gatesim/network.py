@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import simpy
 
@@ -22,36 +22,61 @@ if TYPE_CHECKING:
     from gatesim.journey import Truck, TruckClass
 
 
+class Holding(Protocol):
+    """Anything a truck occupies and frees when it moves on (a place, a server, a lane)."""
+
+    def vacate(self, now: float) -> None: ...
+
+
 class Place:
     """A yard with ``slots`` places (None = unlimited, e.g. a road)."""
 
-    __slots__ = ("name", "index", "slots", "level", "waiters", "overflow", "turn_away", "is_road")
+    __slots__ = ("name", "index", "slots", "level", "waiters", "overflow", "turn_away", "is_road",
+                 "reserved")
 
     def __init__(self, name: str, index: int, slots: int | None, is_road: bool) -> None:
         self.name, self.index, self.slots, self.is_road = name, index, slots, is_road
         self.level = Level()
-        self.waiters: deque[simpy.Event] = deque()
+        self.waiters: deque[tuple[simpy.Event, Holding]] = deque()
         self.overflow: Place | None = None
         """The road where a truck that finds this yard full waits; None: it waits where it is
         (an arriving truck then waits on the first road, unless ``turn_away``)."""
         self.turn_away = False
+        self.reserved = 0
+        """Slots kept by trucks in service that will come straight back to this yard."""
 
     def has_room(self) -> bool:
-        return self.slots is None or (self.level.value < self.slots and not self.waiters)
+        return self.slots is None or (
+            self.level.value + self.reserved < self.slots and not self.waiters)
+
+    def keep_slot(self, now: float) -> None:
+        """The truck goes to service but its slot stays its own (it comes back here next)."""
+        self.level.add(-1, now)
+        self.reserved += 1
+
+    def return_to_slot(self, now: float) -> None:
+        self.reserved -= 1
+        self.level.add(1, now)
 
     def enter(self, now: float) -> None:
         self.level.add(1, now)
 
-    def wait_for_slot(self, env: simpy.Environment) -> simpy.Event:
-        """An event that fires when a slot is this truck's (FIFO); the slot is then taken."""
+    def wait_for_slot(self, env: simpy.Environment, held: Holding) -> simpy.Event:
+        """An event that fires when a slot is this truck's (FIFO).
+
+        The hand-over is one atomic move: the slot passes to the waiter and what the waiter
+        held (its place on the road, or its server) is freed at the same instant.
+        """
         ev = env.event()
-        self.waiters.append(ev)
+        self.waiters.append((ev, held))
         return ev
 
     def leave(self, now: float) -> None:
         """Free a slot, handing it straight to the first waiter (the count does not drop)."""
         if self.waiters:
-            self.waiters.popleft().succeed()
+            ev, held = self.waiters.popleft()
+            held.vacate(now)
+            ev.succeed()
         else:
             self.level.add(-1, now)
 
@@ -103,7 +128,9 @@ class Pool:
         self.busy = Level()
         self.on_duty = Level()
         self.queue = Level()
-        self.queues: dict[int, deque[tuple[int, simpy.Event, Truck]]] = {}
+        self.used = Level()
+        """Busy servers while on duty: min(busy, on duty), for utilisation."""
+        self.queues: dict[int, deque[tuple[int, simpy.Event, Truck, Place, bool]]] = {}
         self._seq = 0
         self._eligible: dict[int, bool] = {}
         self.cap_total = daily_cap.get("total")
@@ -138,6 +165,7 @@ class Pool:
     def _set(self, capacity: int, only: tuple[tuple[str, bool | str], ...]) -> None:
         self.on_duty.add(capacity - self.capacity, self.env.now)
         self.capacity = capacity
+        self._sync_used()
         if only != self.only:
             self.only = only
             self._eligible.clear()
@@ -160,23 +188,34 @@ class Pool:
         return ok
 
     # --- requests -----------------------------------------------------------------------------
-    def request(self, truck: Truck) -> simpy.Event:
-        """An event that fires when a server is this truck's."""
+    def _sync_used(self) -> None:
+        used = min(self.busy.value, self.capacity)
+        if used != self.used.value:
+            self.used.add(used - self.used.value, self.env.now)
+
+    def request(self, truck: Truck, place: Place, keep_slot: bool = False) -> simpy.Event:
+        """An event that fires when a server is this truck's; it then leaves ``place``
+        (keeping its slot there when ``keep_slot``)."""
         ev = self.env.event()
         cls = truck.cls
         if self.busy.value < self.capacity and self.admits(cls):
-            self._grant(ev, cls)
+            self._grant(ev, cls, place, keep_slot)
         else:
             self.queue.add(1, self.env.now)
             self._seq += 1
             q = self.queues.get(cls.index)
             if q is None:
                 q = self.queues[cls.index] = deque()
-            q.append((self._seq, ev, truck))
+            q.append((self._seq, ev, truck, place, keep_slot))
         return ev
 
-    def _grant(self, ev: simpy.Event, cls: TruckClass) -> None:
+    def _grant(self, ev: simpy.Event, cls: TruckClass, place: Place, keep_slot: bool) -> None:
         self.busy.add(1, self.env.now)
+        self._sync_used()
+        if keep_slot:
+            place.keep_slot(self.env.now)
+        else:
+            place.leave(self.env.now)
         if self.has_cap:
             self.served_total_today += 1
             self.served_today[cls.cargo] = self.served_today.get(cls.cargo, 0) + 1
@@ -184,6 +223,7 @@ class Pool:
 
     def release(self) -> None:
         self.busy.add(-1, self.env.now)
+        self._sync_used()
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -194,9 +234,9 @@ class Pool:
                     best = q
             if best is None:
                 return
-            _, ev, truck = best.popleft()
+            _, ev, truck, place, keep_slot = best.popleft()
             self.queue.add(-1, self.env.now)
-            self._grant(ev, truck.cls)
+            self._grant(ev, truck.cls, place, keep_slot)
 
     def waiting(self) -> int:
         return self.queue.value

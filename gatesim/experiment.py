@@ -79,6 +79,22 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def _truck_frame(out: ReplicationOutput) -> pd.DataFrame:
+    """Per-truck records with names instead of indices: stream, class, attributes, lane."""
+    names = out.names
+    t = pd.DataFrame(out.trucks)
+    t.insert(0, "replication", out.replication)
+    cls = t["cls"].astype(int)
+    for k, col in enumerate(("direction", "cargo", "site")):
+        t[col] = [names["classes"][c][k] for c in cls]
+    for attr in names["class_attributes"][0] if names["class_attributes"] else ():
+        t[attr] = [names["class_attributes"][c][attr] for c in cls]
+    t["stream"] = [names["streams"][int(i)] for i in t["stream"]]
+    t["lane"] = ["" if i < 0 else names["station_lane"][int(i)] for i in t["lane"]]
+    t["turned_away"] = ["" if i < 0 else names["places"][int(i)] for i in t["turned_away"]]
+    return t.drop(columns="cls")
+
+
 def _frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFrame]:
     reps, series, trucks, visits = [], [], [], []
     start = s.clock.start
@@ -88,14 +104,7 @@ def _frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFram
         for hour, row in out.timeseries:
             clock = local_time(start, hour).isoformat(timespec="minutes")
             series += [(r, hour, clock, m, sc, v) for m, sc, v in row]
-        t = pd.DataFrame(out.trucks)
-        t.insert(0, "replication", r)
-        classes = out.names["classes"]
-        cls = t["cls"].astype(int)
-        t["direction"] = [classes[c][0] for c in cls]
-        t["cargo"] = [classes[c][1] for c in cls]
-        t["stream"] = [out.names["streams"][int(i)] for i in t["stream"]]
-        trucks.append(t)
+        trucks.append(_truck_frame(out))
         vis = pd.DataFrame(out.visits)
         vis.insert(0, "replication", r)
         vis["station"] = [out.names["stations"][int(i)] for i in vis["station"]]

@@ -162,7 +162,7 @@ def validate(doc: dict[str, Any], file: str) -> Scenario:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
         err = min(exc.errors(), key=lambda e: len(e["loc"]))
-        expected = err["msg"].removeprefix("Value error, ")
+        expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
         if err["type"] == "extra_forbidden":
             expected = "no such field here (check the spelling)"
         raise ScenarioError(file, _path(err["loc"]), err.get("input"), expected) from None

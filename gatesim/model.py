@@ -323,6 +323,8 @@ class Model:
             "station_lane": [st.lane for st in self.stations],
             "places": list(self.places),
             "classes": [(c.direction, c.cargo, c.site) for c in self.classes.values()],
+            "class_attributes": [
+                {k: c.values[k] for k in self.attr_cols} for c in self.classes.values()],
             "start": self.s.clock.start.isoformat(),
         }
 

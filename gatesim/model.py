@@ -261,23 +261,26 @@ class Model:
             level.reset(self.env.now)
 
     def _sampler(self):
-        """Hourly snapshot of every level, and crossings per lane in the past hour."""
+        """Hourly snapshots of every level, and crossings per lane in the past hour."""
         env = self.env
-        last = [0] * len(self.stations)
-        for hour in range(int(self.horizon) + 1):
+        self._crossed = [0] * len(self.stations)
+        for hour in range(math.ceil(self.horizon)):
             if hour > env.now:
                 yield env.timeout(hour - env.now)
-            row = [("in_system", "system", self.system.value)]
-            row.append(("road_queue", "system", self.all_roads.value))
-            for place in self.places.values():
-                metric = "road_queue" if place.is_road else "yard_occupancy"
-                row.append((metric, place.name, place.level.value))
-            for st in self.stations:
-                row.append(("queue_length", st.scope, st.pool.queue.value))
-                if st.is_lane:
-                    row.append(("departures", st.scope, st.crossed - last[st.index]))
-                    last[st.index] = st.crossed
-            self.timeseries.append((hour, row))
+            self._snapshot(hour)
+
+    def _snapshot(self, hour: float) -> None:
+        row = [("in_system", "system", self.system.value),
+               ("road_queue", "system", self.all_roads.value)]
+        for place in self.places.values():
+            metric = "road_queue" if place.is_road else "yard_occupancy"
+            row.append((metric, place.name, place.level.value))
+        for st in self.stations:
+            row.append(("queue_length", st.scope, st.pool.queue.value))
+            if st.is_lane:
+                row.append(("departures", st.scope, st.crossed - self._crossed[st.index]))
+                self._crossed[st.index] = st.crossed
+        self.timeseries.append((hour, row))
 
     # --- running --------------------------------------------------------------------------
     def run(self, audit: Audit | None = None) -> ReplicationOutput:
@@ -292,6 +295,7 @@ class Model:
                 audit(self)
             env.run(until=self.horizon)
         now = env.now
+        self._snapshot(self.horizon)
         levels: dict[tuple[str, str], LevelSummary] = {}
         for metric, scope, level in self.levels():
             level.close(now)

@@ -11,8 +11,10 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import special
+
+from gatesim.fields import NonNegFloat, PosFloat
 
 UNIT_HOURS = {"s": 1 / 3600, "min": 1 / 60, "h": 1.0, "d": 24.0}
 
@@ -50,7 +52,7 @@ class _Dist(BaseModel):
 
 class Constant(_Dist):
     dist: Literal["constant"]
-    value: NonNegativeFloat
+    value: NonNegFloat
 
     def _mean(self) -> float:
         return self.value
@@ -64,7 +66,7 @@ class Constant(_Dist):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean: PositiveFloat
+    mean: PosFloat
 
     def _mean(self) -> float:
         return self.mean
@@ -80,8 +82,8 @@ class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (as planners state it)."""
 
     dist: Literal["lognormal"]
-    mean: PositiveFloat
-    cv: PositiveFloat
+    mean: PosFloat
+    cv: PosFloat
 
     def _mean(self) -> float:
         return self.mean
@@ -96,8 +98,8 @@ class Lognormal(_Dist):
 
 class Gamma(_Dist):
     dist: Literal["gamma"]
-    mean: PositiveFloat
-    cv: PositiveFloat
+    mean: PosFloat
+    cv: PosFloat
 
     def _mean(self) -> float:
         return self.mean
@@ -112,9 +114,9 @@ class Gamma(_Dist):
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: NonNegativeFloat
-    mode: NonNegativeFloat
-    high: PositiveFloat
+    low: NonNegFloat
+    mode: NonNegFloat
+    high: PosFloat
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -139,8 +141,8 @@ class Triangular(_Dist):
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: NonNegativeFloat
-    high: PositiveFloat
+    low: NonNegFloat
+    high: PosFloat
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -162,7 +164,7 @@ class Empirical(_Dist):
     """Equally likely observed values (e.g. timed inspections); sampled by sorted index."""
 
     dist: Literal["empirical"]
-    values: list[NonNegativeFloat] = Field(min_length=1, max_length=1_000_000)
+    values: list[NonNegFloat] = Field(min_length=1, max_length=1_000_000)
 
     def _mean(self) -> float:
         return float(np.mean(self.values))

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import reprlib
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxdict = _REPR.maxtuple = 4
+_REPR.maxlevel = 2
+
 
 class GatesimError(Exception):
     """A problem the user can fix (bad scenario, bad option); shown as one line."""
@@ -14,7 +21,13 @@ class ScenarioError(GatesimError):
 
     def __init__(self, file: str, path: str, value: object, expected: str) -> None:
         self.file, self.path, self.value, self.expected = file, path, value, expected
-        shown = repr(value)
-        if len(shown) > 80:
-            shown = shown[:77] + "..."
+        shown = value if isinstance(value, _Shown) else _REPR.repr(value)
         super().__init__(f"{file}: {path or '<document>'}: got {shown}; expected {expected}")
+
+
+class _Shown(str):
+    """A value already phrased for the reader (e.g. 'an empty file'), shown without quotes."""
+
+
+def shown(text: str) -> _Shown:
+    return _Shown(text)

@@ -1,7 +1,8 @@
 """Reading scenario files: safe YAML, ``extends:``, ``--set`` overrides and clear errors.
 
-Every failure becomes a :class:`ScenarioError` naming the file, the field path, the value and
-what was expected, so the CLI can print one line and exit 2 without a traceback.
+Every failure becomes a :class:`ScenarioError` naming the file (or the ``--set`` that supplied
+the value), the field path, the value and what was expected, so the CLI can print one line and
+exit 2 without a traceback.
 """
 
 from __future__ import annotations
@@ -14,72 +15,98 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from gatesim.errors import ScenarioError
+from gatesim.errors import ScenarioError, shown
 from gatesim.references import check_references
 from gatesim.schema import Scenario
 
 MAX_FILE_BYTES = 5_000_000
-MAX_ALIASES = 200
 MAX_DEPTH = 60
+MAX_VALUES = 200_000
+"""Values a document may hold once its YAML aliases are expanded (refuses 'billion laughs')."""
+
+Source = tuple[str, dict[str, Any]]
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate keys and alias bombs ("billion laughs")."""
+    """SafeLoader that refuses duplicate or unhashable keys and very deep nesting."""
 
     def __init__(self, stream: str, file: str) -> None:
         super().__init__(stream)
-        self.file, self.aliases = file, 0
+        self.file = file
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                raise ScenarioError(self.file, "", f"{self.aliases} aliases", "at most 200 aliases")
-        if self.get_depth() > MAX_DEPTH:
-            raise ScenarioError(self.file, "", "deep nesting", f"at most {MAX_DEPTH} levels")
+        if len(self.states) > MAX_DEPTH:
+            raise ScenarioError(self.file, "", shown("deep nesting"), f"at most {MAX_DEPTH} levels")
         return super().compose_node(parent, index)
-
-    def get_depth(self) -> int:
-        return len(self.states)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         seen: set[Any] = set()
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                line = key_node.start_mark.line + 1
-                raise ScenarioError(self.file, f"line {line}", key, "each key only once")
+            line = f"line {key_node.start_mark.line + 1}"
+            try:
+                duplicate = key in seen
+            except TypeError:
+                raise ScenarioError(self.file, line, key, "a plain key (a name)") from None
+            if duplicate:
+                raise ScenarioError(self.file, line, key, "each key only once")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse one YAML file into a mapping, or raise ScenarioError."""
-    file = str(path)
+def _expanded_size(node: yaml.Node, memo: dict[int, int], file: str) -> int:
+    """How many values the node holds with aliases expanded (shared nodes counted each time)."""
+    if id(node) in memo:
+        return memo[id(node)]
+    size = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            size += _expanded_size(k, memo, file) + _expanded_size(v, memo, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            size += _expanded_size(v, memo, file)
+    if size > MAX_VALUES:
+        raise ScenarioError(file, "", shown(f"a document that expands to over {MAX_VALUES} values"),
+                            "a scenario without runaway YAML aliases")
+    memo[id(node)] = size
+    return size
+
+
+def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
+    """Parse one YAML file into a mapping, or raise ScenarioError naming ``file``."""
+    file = file or str(path)
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise ScenarioError(file, "", file, f"a readable scenario file ({exc.strerror})") from None
+        raise ScenarioError(file, "", shown(file), f"a readable scenario file ({exc.strerror})"
+                            ) from None
+    if not path.is_file():
+        raise ScenarioError(file, "", shown("a directory"), "a scenario file")
     if size > MAX_FILE_BYTES:
-        raise ScenarioError(file, "", f"{size} bytes", f"a file under {MAX_FILE_BYTES} bytes")
+        raise ScenarioError(file, "", shown(f"{size} bytes"),
+                            f"a file under {MAX_FILE_BYTES} bytes")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(file, "", file, f"a readable UTF-8 file ({exc})") from None
+        raise ScenarioError(file, "", shown("unreadable text"), f"a UTF-8 file ({exc})") from None
     loader = _Loader(text, file)
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, {}, file)
+        data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(file, where, problem, "valid YAML") from None
+        raise ScenarioError(file, where, shown(problem), "valid YAML") from None
     except RecursionError:
-        raise ScenarioError(file, "", "deep nesting", "a shallower document") from None
+        raise ScenarioError(file, "", shown("deep nesting"), "a shallower document") from None
     finally:
         loader.dispose()
     if not isinstance(data, dict):
-        raise ScenarioError(file, "", type(data).__name__, "a mapping of scenario fields")
+        what = "an empty file" if data is None else f"a {type(data).__name__}"
+        raise ScenarioError(file, "", shown(what), "a mapping of scenario fields")
     return data
 
 
@@ -92,42 +119,52 @@ def _merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def resolve_document(path: Path, _chain: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """The scenario mapping with ``extends:`` resolved (deep merge, the extending file wins)."""
-    path = path.resolve()
-    if path in _chain:
-        cycle = " -> ".join(p.name for p in (*_chain, path))
-        raise ScenarioError(str(_chain[-1]), "extends", cycle, "no cycle of extends")
-    doc = read_yaml(path)
+def resolve_document(path: Path, file: str | None = None,
+                     _chain: tuple[tuple[Path, str], ...] = ()
+                     ) -> tuple[dict[str, Any], list[Source]]:
+    """The mapping with ``extends:`` resolved (deep merge, the extending file wins), and the
+    files it came from, the extending one first."""
+    file = file or str(path)
+    real = path.resolve()
+    if real in [r for r, _ in _chain]:
+        cycle = " -> ".join(r.name for r in [*(r for r, _ in _chain), real])
+        raise ScenarioError(_chain[-1][1], "extends", shown(cycle), "no cycle of extends")
+    doc = read_yaml(path, file)
     parent = doc.pop("extends", None)
     if parent is None:
-        return doc
+        return doc, [(file, doc)]
     if not isinstance(parent, str) or not parent:
-        raise ScenarioError(str(path), "extends", parent, "the path of another scenario file")
+        raise ScenarioError(file, "extends", parent, "the path of another scenario file")
     parent_path = path.parent / parent
     if not parent_path.is_file():
-        raise ScenarioError(str(path), "extends", parent, "an existing scenario file")
-    return _merge(resolve_document(parent_path, (*_chain, path)), doc)
+        raise ScenarioError(file, "extends", parent, "an existing scenario file")
+    base, sources = resolve_document(parent_path, str(Path(file).parent / parent),
+                                     (*_chain, (real, file)))
+    return _merge(base, doc), [(file, doc), *sources]
 
 
 def _parse_assignment(text: str) -> tuple[list[str | int], Any]:
     if "=" not in text:
         raise ScenarioError("--set", text, text, "path.to.field=value")
     key, raw = text.split("=", 1)
-    parts: list[str | int] = [int(p) if p.isdigit() else p for p in key.strip().split(".")]
-    if not key.strip() or any(p == "" for p in parts):
+    if not key.strip() or any(p == "" for p in key.strip().split(".")):
         raise ScenarioError("--set", key, text, "a dotted field path such as yards.front.slots")
     try:
         value = yaml.safe_load(raw) if raw.strip() else raw
     except yaml.YAMLError:
         value = raw
-    return parts, value
+    return _parts(key.strip()), value
 
 
-def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> None:
-    """Apply ``path.to.field=value`` assignments (values parsed as YAML) in place."""
+def _parts(dotted: str) -> list[str | int]:
+    return [int(p) if p.isdigit() else p for p in dotted.split(".")]
+
+
+def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> list[str]:
+    """Apply ``path.to.field=value`` assignments (values parsed as YAML) in place; returns the
+    dotted paths assigned."""
     items = (
-        [(k.split("."), v) for k, v in overrides.items()]
+        [(_parts(k), v) for k, v in overrides.items()]
         if isinstance(overrides, Mapping)
         else [_parse_assignment(o) for o in overrides]
     )
@@ -147,30 +184,102 @@ def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str,
                     node = node.setdefault(str(part), {})
             else:
                 raise ScenarioError("--set", dotted, value, "a path through mappings or lists")
+    return [".".join(map(str, parts)) for parts, _ in items]
 
 
-def _path(loc: tuple[Any, ...]) -> str:
+def _clean_loc(loc: tuple[Any, ...], doc: Any, keep_last: bool) -> list[str | int]:
+    """The field path as the user wrote it: pydantic's union tags are dropped."""
+    out: list[str | int] = []
+    node = doc
+    for i, part in enumerate(loc):
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        is_tag = isinstance(node, dict) and nxt is not None and _holds(node, nxt) and not (
+            _holds(node.get(part), nxt))
+        if _holds(node, part) and not is_tag:
+            node = node[part]
+        elif not (keep_last and i == len(loc) - 1):
+            continue
+        out.append(part)
+    return out
+
+
+def _holds(node: Any, part: Any) -> bool:
+    return (isinstance(node, dict) and part in node) or (
+        isinstance(node, list) and isinstance(part, int) and part < len(node))
+
+
+def _dotted(parts: list[str | int]) -> str:
     out = ""
-    for part in loc:
+    for part in parts:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out
 
 
-def validate(doc: dict[str, Any], file: str) -> Scenario:
+def _expected(err: dict[str, Any]) -> str:
+    kind, ctx = err["type"], err.get("ctx", {})
+    if kind == "extra_forbidden":
+        return "no such field here (check the spelling)"
+    if kind == "missing":
+        return "this required field"
+    if kind == "union_tag_invalid":
+        return f"{ctx.get('discriminator', 'a tag')} one of {ctx.get('expected_tags')}"
+    if kind == "too_short":
+        return f"at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"at most {ctx.get('max_length')} item(s)"
+    return err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
+
+
+def _origin(parts: list[str | int], sources: list[Source], assigned: list[str]) -> str:
+    dotted = ".".join(map(str, parts))
+    for path in assigned:
+        if dotted == path or dotted.startswith(path + ".") or path.startswith(dotted + "."):
+            return f"{sources[0][0]} (--set {path})"
+
+    def depth(doc: Any) -> int:
+        n = 0
+        for part in parts:
+            if isinstance(doc, dict) and part in doc or (
+                    isinstance(doc, list) and isinstance(part, int) and part < len(doc)):
+                doc, n = doc[part], n + 1
+            else:
+                break
+        return n
+
+    return max(sources, key=lambda s: depth(s[1]))[0]
+
+
+def _first_error(errors: list[Any]) -> Any:
+    """The error to show: a misspelt field before the 'missing' it causes, shallow before deep,
+    and a union member's type mismatch only when nothing better explains the fault."""
+
+    def rank(e: Any) -> tuple[int, int, int]:
+        type_error = e["type"].endswith("_type") and len(errors) > 1
+        order = {"extra_forbidden": 0, "missing": 2}.get(e["type"], 1)
+        return (int(type_error), len(e["loc"]), order)
+
+    return min(errors, key=rank)
+
+
+def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None,
+             assigned: list[str] = ()) -> Scenario:
     """Validate a resolved mapping into a Scenario, or raise ScenarioError for the first fault."""
+    sources = sources or [(file, doc)]
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
-        err = min(exc.errors(), key=lambda e: len(e["loc"]))
-        expected = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
-        if err["type"] == "extra_forbidden":
-            expected = "no such field here (check the spelling)"
-        raise ScenarioError(file, _path(err["loc"]), err.get("input"), expected) from None
+        err = _first_error(exc.errors())
+        parts = _clean_loc(err["loc"], doc, keep_last=err["type"] in ("missing", "extra_forbidden"))
+        value = shown("nothing") if err["type"] == "missing" else err.get("input")
+        raise ScenarioError(_origin(parts, sources, list(assigned)), _dotted(parts), value,
+                            _expected(err)) from None
     except RecursionError:
-        raise ScenarioError(file, "", "deep nesting", "a shallower document") from None
+        raise ScenarioError(file, "", shown("deep nesting"), "a shallower document") from None
     problem = check_references(scenario)
     if problem:
-        raise ScenarioError(file, *problem)
+        path, value, expected = problem
+        parts = _parts(path.replace("[", ".").replace("]", ""))
+        raise ScenarioError(_origin(parts, sources, list(assigned)), path, value, expected)
     return scenario
 
 
@@ -178,7 +287,6 @@ def load_scenario(
     path: str | Path, overrides: Iterable[str] | Mapping[str, Any] = ()
 ) -> Scenario:
     """Load, resolve and validate a scenario file; ``overrides`` are ``--set`` assignments."""
-    path = Path(path)
-    doc = resolve_document(path)
-    apply_overrides(doc, overrides)
-    return validate(doc, str(path))
+    doc, sources = resolve_document(Path(path), str(path))
+    assigned = apply_overrides(doc, overrides)
+    return validate(doc, str(path), sources, assigned)

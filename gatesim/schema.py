@@ -16,19 +16,24 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
     Tag,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from gatesim.distributions import Distribution
+from gatesim.fields import (
+    ClockTime,
+    Float,
+    Name,
+    NonNegFloat,
+    NonNegInt,
+    PosFloat,
+    PosInt,
+    Probability,
+)
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z_][A-Za-z0-9_\-]*$")]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Direction = Literal["export", "import"]
@@ -50,24 +55,34 @@ def _hours(text: str) -> float:
 
 class Clock(Strict):
     start: dt.datetime = Field(description="local (Hanoi) date and hour at t = 0")
-    horizon_days: PositiveFloat = Field(le=36_600)
-    warmup_days: NonNegativeFloat = 0.0
+    horizon_days: PosFloat = Field(le=36_600)
+    warmup_days: NonNegFloat | Literal["auto"] = Field(
+        0.0, description="days left out of the statistics, or 'auto' (MSER-5 on daily means)")
 
-    @model_validator(mode="after")
-    def _warmup_inside(self) -> Clock:
-        if (self.start.minute, self.start.second, self.start.microsecond) != (0, 0, 0):
-            raise ValueError("start must be on the hour (e.g. 2024-08-01 00:00)")
-        if self.warmup_days >= self.horizon_days:
-            raise ValueError("warmup_days must be shorter than horizon_days")
-        return self
+    @field_validator("start")
+    @classmethod
+    def _local_on_the_hour(cls, v: dt.datetime) -> dt.datetime:
+        if v.tzinfo is not None:
+            raise ValueError("a local (Hanoi) date and time without a UTC offset")
+        if (v.minute, v.second, v.microsecond) != (0, 0, 0):
+            raise ValueError("a time on the hour, e.g. 2024-08-01 00:00")
+        return v
+
+    @field_validator("warmup_days")
+    @classmethod
+    def _warmup_inside(cls, v: float | str, info: ValidationInfo) -> float | str:
+        horizon = info.data.get("horizon_days")
+        if v != "auto" and horizon is not None and v >= horizon:
+            raise ValueError(f"fewer days than horizon_days ({horizon:g}), or 'auto'")
+        return v
 
 
 class Window(Strict):
     """An opening window on one day of the calendar's own clock; ``close`` may be 24:00."""
 
-    open: str
-    close: str
-    servers: PositiveInt | None = Field(None, description="servers on duty (default: the pool's)")
+    open: ClockTime
+    close: ClockTime
+    servers: PosInt | None = Field(None, description="servers on duty (default: the pool's)")
     only: AttrCondition = Field(default_factory=dict, description="open only to such trucks")
 
     @model_validator(mode="after")
@@ -104,18 +119,18 @@ class DateOverride(Strict):
 class Calendar(Strict):
     weekly: list[WeeklyRule] = Field(min_length=1)
     overrides: list[DateOverride] = Field(default_factory=list)
-    clock_offset_h: float = Field(0.0, ge=-12, le=14, description="hours ahead of Hanoi")
+    clock_offset_h: Float = Field(0.0, ge=-12, le=14, description="hours ahead of Hanoi")
 
 
 class Yard(Strict):
-    slots: PositiveInt | None = Field(None, description="parking places; omitted = unlimited")
+    slots: PosInt | None = Field(None, description="parking places; omitted = unlimited")
     overflow: str | None = Field(
         None, description="a road where arrivals wait when full, or 'turn_away'"
     )
 
 
 class Stage(Strict):
-    servers: PositiveInt
+    servers: PosInt
     service: Distribution
     yard: str = Field(description="the yard or road where trucks wait for this stage")
     calendar: str | None = None
@@ -125,9 +140,9 @@ class LaneSide(Strict):
     """One direction of a lane: where trucks wait for it, how fast it admits, when it runs."""
 
     yard: str
-    capacity_per_hour: PositiveFloat
+    capacity_per_hour: PosFloat
     calendar: str | None = None
-    daily_cap: dict[Name, NonNegativeInt] = Field(
+    daily_cap: dict[Name, NonNegInt] = Field(
         default_factory=dict, description="other side's acceptance per day by cargo, or 'total'"
     )
 
@@ -138,7 +153,7 @@ class Lane(Strict):
     export: LaneSide | None = None
     import_: LaneSide | None = Field(None, alias="import")
     eligible: AttrCondition = Field(default_factory=dict)
-    cap_clock_offset_h: float = Field(0.0, ge=-12, le=14, description="the cap's day boundary")
+    cap_clock_offset_h: Float = Field(0.0, ge=-12, le=14, description="the cap's day boundary")
 
     @model_validator(mode="after")
     def _some_side(self) -> Lane:
@@ -153,7 +168,7 @@ class Lane(Strict):
 class DateMultiplier(Strict):
     start: dt.date
     end: dt.date
-    factor: NonNegativeFloat
+    factor: NonNegFloat
     note: str = ""
 
 
@@ -161,9 +176,9 @@ class ArrivalStream(Strict):
     direction: Direction
     cargo: Name
     site: str | dict[Name, Probability] | None = None
-    rate_per_day: PositiveFloat | None = Field(None, le=10_000_000)
-    hourly_profile: list[NonNegativeFloat] | None = Field(None, min_length=24, max_length=24)
-    weekday_multipliers: dict[Weekday, NonNegativeFloat] = Field(default_factory=dict)
+    rate_per_day: PosFloat | None = Field(None, le=10_000_000)
+    hourly_profile: list[NonNegFloat] | None = Field(None, min_length=24, max_length=24)
+    weekday_multipliers: dict[Weekday, NonNegFloat] = Field(default_factory=dict)
     date_multipliers: list[DateMultiplier] = Field(default_factory=list)
     interarrival: Distribution | None = None
     attributes: dict[Name, Probability] = Field(default_factory=dict)
@@ -187,7 +202,8 @@ class StageStep(Strict):
 
 
 class LaneStep(Strict):
-    lane: str | list[str] = Field(description="a lane, or several: the shortest queue is taken")
+    lane: str | Annotated[list[str], Field(min_length=1)] = Field(
+        description="a lane, or several: the eligible one with the shortest queue is taken")
     when: AttrCondition = Field(default_factory=dict)
 
 
@@ -237,7 +253,7 @@ class InitialTrucks(Strict):
     """Trucks already waiting at t = 0 (queues carry overnight), as trucks of a stream."""
 
     stream: str
-    count: PositiveInt = Field(le=1_000_000)
+    count: PosInt = Field(le=1_000_000)
     at: str = Field(description="a road, or the yard of the route's first step")
 
 

@@ -18,7 +18,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=VALUE",
                    help="override a scenario field, e.g. yards.front.slots=300 (repeatable)")
     p.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 1,
-                   help="worker processes (results do not depend on it)")
+                   help="local worker processes (results do not depend on it)")
+    p.add_argument("--executor", choices=["local", "dask"], default="local")
+    p.add_argument("--scheduler", help="address of a running dask scheduler (with --executor dask)")
+    p.add_argument("--out", type=Path, help="results directory")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
@@ -27,9 +30,23 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario and write its results")
     run.add_argument("scenario", type=Path)
-    run.add_argument("--out", type=Path, help="results directory (default results/<name>/)")
     run.add_argument("--no-records", action="store_true", help="skip trucks.csv and visits.csv")
+    run.add_argument("--precision", type=float,
+                     help="add replications until this metric's CI half-width ≤ this share")
+    run.add_argument("--metric", default="time_in_system_h/system/mean",
+                     help="metric/scope/stat that --precision judges")
+    run.add_argument("--max-replications", type=int, default=100)
     _common(run)
+    cmp = sub.add_parser("compare", help="compare scenarios with common random numbers")
+    cmp.add_argument("scenarios", type=Path, nargs="+", help="baseline first")
+    cmp.add_argument("--no-records", action="store_true")
+    _common(cmp)
+    sw = sub.add_parser("sweep", help="run a grid of capacities (common random numbers)")
+    sw.add_argument("scenario", type=Path)
+    sw.add_argument("--param", action="append", required=True, metavar="PATH=LO:HI:STEP",
+                    help="a swept field: path=lo:hi:step or path=a,b,c (repeat for a grid)")
+    sw.add_argument("--target", help="e.g. road_queue/system/p95<=5, judged on the CI bound")
+    _common(sw)
     return p
 
 
@@ -38,39 +55,119 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return [*args.overrides, *extra]
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from gatesim.experiment import run
-    from gatesim.loader import load_scenario
-    from gatesim.results import write_run
+def _executor(args: argparse.Namespace):
+    from gatesim.executors import make_executor
 
     if args.replications < 1:
         raise GatesimError(f"--replications: got {args.replications}; expected at least 1")
-    scenario = load_scenario(args.scenario, _overrides(args))
-    out = args.out or Path("results") / scenario.name
-    result = run(scenario, replications=args.replications, seed=args.seed, workers=args.workers)
-    write_run(result, out, records=not args.no_records)
+    return make_executor(args.executor, args.workers, args.scheduler)
+
+
+def _say(args: argparse.Namespace, text: str) -> None:
     if not args.quiet:
-        s = result.summary.set_index(["metric", "scope", "stat"])
-        print(f"{scenario.name}: {args.replications} replications, seed {args.seed}, "
-              f"{result.meta['trucks_arrived']} trucks, {result.meta['runtime_s']:.1f} s")
-        for key, label in [
-            (("throughput_per_day", "system", "mean"), "throughput (trucks/day)"),
-            (("time_in_system_h", "system", "mean"), "time in system, mean (h)"),
-            (("time_in_system_h", "system", "p95"), "time in system, p95 (h)"),
-            (("road_queue", "system", "mean"), "road queue, mean (trucks)"),
-            (("in_system_end", "system", "count"), "inside at the end (trucks)"),
-        ]:
-            if key in s.index:
-                row = s.loc[key]
-                print(f"  {label:30s} {row.estimate:10.2f}  [{row.ci_low:.2f}, {row.ci_high:.2f}]")
-        print(f"results: {out}")
+        print(text)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from gatesim.experiment import Precision, run
+    from gatesim.loader import load_scenario
+    from gatesim.results import write_run
+
+    executor = _executor(args)
+    scenario = load_scenario(args.scenario, _overrides(args))
+    precision = None
+    if args.precision is not None:
+        try:
+            precision = Precision.parse(args.precision, args.metric, args.max_replications)
+        except ValueError as exc:
+            raise GatesimError(str(exc)) from None
+    out = args.out or Path("results") / scenario.name
+    try:
+        result = run(scenario, args.replications, args.seed, executor=executor,
+                     precision=precision, progress=not args.quiet)
+    except ValueError as exc:
+        raise GatesimError(str(exc)) from None
+    result.meta["scenario_file"] = str(args.scenario)
+    write_run(result, out, records=not args.no_records)
+    m = result.meta
+    _say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
+               f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
+    if not args.quiet:
+        _print_key_figures(result.summary)
+        if m["warmup"]["method"] == "auto":
+            print(f"  warm-up: {m['warmup']['days']} days ({m['warmup']['note']})")
+        if m["stability"]["unstable"]:
+            print(f"  UNSTABLE: the backlog grows by {m['stability']['growth_per_day']:.1f} "
+                  "trucks/day; waits depend on the horizon")
+        if m["precision"] and not m["precision"]["achieved"]:
+            print(f"  precision not reached after {m['replications']} replications "
+                  f"(half-width {m['precision']['half_width_rel']:.1%})")
+    _say(args, f"results: {out}")
     return 0
+
+
+def _print_key_figures(summary) -> None:
+    s = summary.set_index(["metric", "scope", "stat"])
+    for key, label in [
+        (("throughput_per_day", "system", "mean"), "throughput (trucks/day)"),
+        (("time_in_system_h", "system", "mean"), "time in system, mean (h)"),
+        (("time_in_system_h", "system", "p95"), "time in system, p95 (h)"),
+        (("road_queue", "system", "mean"), "road queue, mean (trucks)"),
+        (("in_system_end", "system", "count"), "inside at the end (trucks)"),
+    ]:
+        if key in s.index:
+            row = s.loc[key]
+            print(f"  {label:30s} {row.estimate:10.2f}  [{row.ci_low:.2f}, {row.ci_high:.2f}]")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from gatesim.compare import compare, primary_table
+    from gatesim.loader import load_scenario
+    from gatesim.results import write_comparison
+
+    executor = _executor(args)
+    scenarios = [load_scenario(p, _overrides(args)) for p in args.scenarios]
+    out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+    c = compare(scenarios, args.replications, args.seed, executor=executor,
+                progress=not args.quiet)
+    for result, path in zip(c.results, args.scenarios, strict=True):
+        result.meta["scenario_file"] = str(path)
+    write_comparison(c, out, records=not args.no_records)
+    _say(args, primary_table(c))
+    _say(args, f"results: {out}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from gatesim.loader import load_scenario
+    from gatesim.sweep import Target, parse_param, sweep
+
+    executor = _executor(args)
+    params = [parse_param(p) for p in args.param]
+    target = Target.parse(args.target) if args.target else None
+    name = load_scenario(args.scenario, _overrides(args)).name
+    out = args.out or Path("results") / f"sweep_{name}"
+    result = sweep(args.scenario, params, out, _overrides(args), args.replications, args.seed,
+                   executor=executor, target=target, progress=not args.quiet)
+    m = result.meta
+    _say(args, f"{name}: {m['points']} points ({m['computed']} computed, "
+               f"{m['points'] - m['computed']} reused), {args.replications} replications each")
+    if target is not None:
+        best = m["best"]
+        goal = f"{target.metric}/{target.scope}/{target.stat} {target.op} {target.value:g}"
+        _say(args, f"smallest point meeting {goal} (judged on the 95 % CI): "
+                   f"{best if best else 'none in the grid'}")
+    _say(args, f"results: {out}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        return {"run": cmd_run}[args.command](args)
+        return COMMANDS[args.command](args)
     except GatesimError as exc:
         print(f"gatesim: error: {exc}", file=sys.stderr)
         return exc.exit_code

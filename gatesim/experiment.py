@@ -1,33 +1,54 @@
-"""Independent replications of a scenario, on one or several worker processes.
+"""Experiments on one scenario: replications, warm-up, stability, precision on demand.
 
-Replication *r* uses the named streams with ``replication=r``; results are gathered in
-replication order, so they are identical whatever the number of workers.
+Replication *r* uses the named streams with ``replication=r``; results come back in
+replication order, so they are identical whatever the executor or number of workers.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import math
 import os
 import platform
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from tqdm import tqdm
 
-from gatesim.metrics import replication_rows
-from gatesim.model import local_time, run_replication
+from gatesim.executors import Executor, LocalExecutor
+from gatesim.frames import run_frames
+from gatesim.model import run_replication
 from gatesim.records import ReplicationOutput
 from gatesim.rng import STREAM_LAYOUT_VERSION
 from gatesim.schema import Scenario
-from gatesim.stats import t_interval
+from gatesim.stats import growth_per_day, mser, t_interval
 
 SUMMARY_COLUMNS = ["metric", "scope", "stat", "estimate", "ci_low", "ci_high", "n", "note"]
 HORIZON_DEPENDENT = {"max"}
+UNSTABLE_SHARE = 0.02
+"""A backlog growing faster than this share of daily arrivals (CI above 0) is unstable."""
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Run until the 95 % half-width of one metric is ≤ ``relative`` × its estimate."""
+
+    relative: float
+    metric: str
+    scope: str
+    stat: str
+    max_replications: int = 100
+
+    @classmethod
+    def parse(cls, relative: float, key: str, max_replications: int = 100) -> Precision:
+        parts = key.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"--metric: got {key!r}; expected metric/scope/stat")
+        return cls(relative, *parts, max_replications=max_replications)
 
 
 @dataclass
@@ -41,21 +62,11 @@ class RunResult:
     trucks: pd.DataFrame
     visits: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
+    outputs: list[ReplicationOutput] = field(default_factory=list, repr=False)
 
 
-def _one(args: tuple[Scenario, int, int]) -> ReplicationOutput:
-    return run_replication(*args)
-
-
-def run_outputs(s: Scenario, replications: int, seed: int, workers: int = 1
-                ) -> list[ReplicationOutput]:
-    """Run replications 0..n-1 (in parallel when ``workers`` > 1), in replication order."""
-    jobs = [(s, seed, r) for r in range(replications)]
-    if workers <= 1 or replications <= 1:
-        return [_one(j) for j in jobs]
-    ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, replications), mp_context=ctx) as pool:
-        return list(pool.map(_one, jobs))
+def _one(job: tuple[Scenario, int, int]) -> ReplicationOutput:
+    return run_replication(*job)
 
 
 def versions() -> dict[str, str]:
@@ -79,59 +90,94 @@ def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
-def _truck_frame(out: ReplicationOutput) -> pd.DataFrame:
-    """Per-truck records with names instead of indices: stream, class, attributes, lane."""
-    names = out.names
-    t = pd.DataFrame(out.trucks)
-    t.insert(0, "replication", out.replication)
-    cls = t["cls"].astype(int)
-    for k, col in enumerate(("direction", "cargo", "site")):
-        t[col] = [names["classes"][c][k] for c in cls]
-    for attr in names["class_attributes"][0] if names["class_attributes"] else ():
-        t[attr] = [names["class_attributes"][c][attr] for c in cls]
-    t["stream"] = [names["streams"][int(i)] for i in t["stream"]]
-    t["lane"] = ["" if i < 0 else names["station_lane"][int(i)] for i in t["lane"]]
-    t["turned_away"] = ["" if i < 0 else names["places"][int(i)] for i in t["turned_away"]]
-    return t.drop(columns="cls")
+def with_warmup(s: Scenario, days: float) -> Scenario:
+    """The same scenario with a fixed warm-up (the sample paths do not depend on it)."""
+    return s.model_copy(update={"clock": s.clock.model_copy(update={"warmup_days": float(days)})})
 
 
-def _frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFrame]:
-    reps, series, trucks, visits = [], [], [], []
-    start = s.clock.start
-    for out in outs:
-        r = out.replication
-        reps += [(r, *row) for row in replication_rows(out)]
-        for hour, row in out.timeseries:
-            clock = local_time(start, hour).isoformat(timespec="minutes")
-            series += [(r, hour, clock, m, sc, v) for m, sc, v in row]
-        trucks.append(_truck_frame(out))
-        vis = pd.DataFrame(out.visits)
-        vis.insert(0, "replication", r)
-        vis["station"] = [out.names["stations"][int(i)] for i in vis["station"]]
-        vis["wait"] = vis["start"] - vis["ready"]
-        visits.append(vis)
-    per_rep = pd.DataFrame(reps, columns=["replication", "metric", "scope", "stat", "value"])
-    return {
-        "replications": per_rep,
-        "timeseries": pd.DataFrame(
-            series, columns=["replication", "hour", "time", "metric", "scope", "value"]),
-        "trucks": pd.concat(trucks, ignore_index=True),
-        "visits": pd.concat(visits, ignore_index=True),
-    }
+class Runner:
+    """Runs replications of one scenario on an executor, with an optional progress bar."""
+
+    def __init__(self, executor: Executor | None = None, progress: bool = False,
+                 label: str = "replications") -> None:
+        self.executor = executor or LocalExecutor(1)
+        self.progress, self.label = progress, label
+
+    def outputs(self, s: Scenario, seed: int, reps: range) -> list[ReplicationOutput]:
+        jobs = [(s, seed, r) for r in reps]
+        show = self.progress and sys.stderr.isatty()
+        with tqdm(total=len(jobs), desc=f"{s.name} {self.label}", file=sys.stderr,
+                  disable=not show, leave=False) as bar:
+            return self.executor.map(_one, jobs, bar)
 
 
-def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1) -> RunResult:
+def choose_warmup(outs: list[ReplicationOutput]) -> dict[str, Any]:
+    """MSER-5 on the cross-replication mean of daily trucks in system (Law's cycle means)."""
+    days = min(len(o.daily_in_system) for o in outs)
+    mean_series = np.mean([o.daily_in_system[:days] for o in outs], axis=0) if days else []
+    cut = mser(np.asarray(mean_series))
+    return {"method": "auto", "days": cut.days if cut.found else 0, "found": cut.found,
+            "batch_days": cut.batch, "note": cut.note}
+
+
+def stability(outs: list[ReplicationOutput], warmup_days: float) -> dict[str, Any]:
+    """Flag a backlog that keeps growing after the warm-up, with its growth per day."""
+    first = math.ceil(warmup_days)
+    daily = [np.asarray(o.daily_in_system[first:]) for o in outs]
+    if min(len(d) for d in daily) < 3:
+        return {"unstable": False, "growth_per_day": None, "note": "fewer than 3 days to judge"}
+    rate, lo, hi = growth_per_day(daily)
+    span = max((o.horizon_h - o.warmup_h) / 24 for o in outs)
+    arrivals = np.mean([len(o.arrivals) for o in outs]) / max(span + warmup_days, 1e-9)
+    unstable = bool(np.isfinite(lo) and lo > 0 and rate > UNSTABLE_SHARE * arrivals)
+    return {"unstable": unstable, "growth_per_day": rate, "growth_ci": [lo, hi],
+            "note": "backlog grows without bound" if unstable else "no sustained growth"}
+
+
+def _half_width_ok(per_rep: pd.DataFrame, p: Precision) -> tuple[bool, float]:
+    sel = per_rep[(per_rep.metric == p.metric) & (per_rep.scope == p.scope)
+                  & (per_rep.stat == p.stat)]
+    if sel.empty:
+        raise ValueError(f"--metric {p.metric}/{p.scope}/{p.stat}: no such metric in this run")
+    est, lo, hi, n = t_interval(sel["value"].to_numpy())
+    rel = (hi - est) / abs(est) if n >= 2 and est else math.inf
+    return rel <= p.relative, rel
+
+
+def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1,
+        executor: Executor | None = None, precision: Precision | None = None,
+        progress: bool = False) -> RunResult:
     """Run a scenario: summary, replication rows, time series and records as DataFrames."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     t0 = time.perf_counter()
-    outs = run_outputs(s, replications, seed, workers)
-    frames = _frames(s, outs)
+    runner = Runner(executor or LocalExecutor(workers), progress)
+    warm: dict[str, Any] = {"method": "fixed", "days": s.clock.warmup_days}
+    if s.clock.warmup_days == "auto":
+        warm = choose_warmup(runner.outputs(with_warmup(s, 0), seed, range(replications)))
+        s = with_warmup(s, warm["days"])
+    outs = runner.outputs(s, seed, range(replications))
+    frames = run_frames(s, outs)
+    prec: dict[str, Any] | None = None
+    if precision is not None:
+        ok, rel = _half_width_ok(frames["replications"], precision)
+        while not ok and len(outs) < precision.max_replications:
+            n = len(outs)
+            batch = min(max(2, n // 2), precision.max_replications - n)
+            outs += runner.outputs(s, seed, range(n, n + batch))
+            frames = run_frames(s, outs)
+            ok, rel = _half_width_ok(frames["replications"], precision)
+        prec = {**precision.__dict__, "achieved": ok, "half_width_rel": rel,
+                "replications": len(outs)}
     meta = {
         "scenario": s.model_dump(mode="json", by_alias=True),
         "seed": seed,
-        "replications": replications,
-        "workers": workers,
+        "replications": len(outs),
+        "workers": getattr(runner.executor, "workers", None),
+        "executor": type(runner.executor).__name__,
+        "warmup": warm,
+        "stability": stability(outs, float(s.clock.warmup_days)),
+        "precision": prec,
         "stream_layout_version": STREAM_LAYOUT_VERSION,
         "versions": versions(),
         "runtime_s": round(time.perf_counter() - t0, 3),
@@ -139,10 +185,10 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
     return RunResult(s, summarise(frames["replications"]), frames["replications"],
-                     frames["timeseries"], frames["trucks"], frames["visits"], meta)
+                     frames["timeseries"], frames["trucks"], frames["visits"], meta, outs)
 
 
-def replication_matrix(result: RunResult, metric: str, scope: str, stat: str) -> np.ndarray:
+def replication_values(result: RunResult, metric: str, scope: str, stat: str) -> np.ndarray:
     """Per-replication values of one metric (replication order)."""
     r = result.replications
     sel = r[(r.metric == metric) & (r.scope == scope) & (r.stat == stat)]

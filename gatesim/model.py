@@ -43,6 +43,8 @@ class Model:
         self.s, self.seed, self.replication = s, seed, replication
         self.env = env = simpy.Environment()
         self.horizon = s.clock.horizon_days * 24
+        if s.clock.warmup_days == "auto":
+            raise ValueError("resolve warmup_days='auto' before building a model (experiment.run)")
         self.warmup = s.clock.warmup_days * 24
         self.rec = Recorder()
         self.system = Level()
@@ -57,6 +59,8 @@ class Model:
         for index, name in enumerate(s.arrivals):
             env.process(self._source(index, name))
         self.arrival_times: list[float] = []
+        self.daily_in_system: list[float] = []
+        self._system_integral = self._integral_at_reset = self._day_start_integral = 0.0
         self._initial_trucks()
         env.process(self._sampler())
         if self.warmup > 0:
@@ -257,6 +261,8 @@ class Model:
 
     def _end_warmup(self):
         yield self.env.timeout(self.warmup)
+        self._system_integral += self.system.integral(self.env.now)
+        self._integral_at_reset = 0.0
         for _, _, level in self.levels():
             level.reset(self.env.now)
 
@@ -267,7 +273,16 @@ class Model:
         for hour in range(math.ceil(self.horizon)):
             if hour > env.now:
                 yield env.timeout(hour - env.now)
+            if hour and hour % 24 == 0:
+                self._day_mark()
             self._snapshot(hour)
+
+    def _day_mark(self) -> None:
+        """Exact time-average of trucks in the system over the day just ended."""
+        now = self.env.now
+        total = self._system_integral + self.system.integral(now) - self._integral_at_reset
+        self.daily_in_system.append((total - self._day_start_integral) / 24)
+        self._day_start_integral = total
 
     def _snapshot(self, hour: float) -> None:
         row = [("in_system", "system", self.system.value),
@@ -295,6 +310,8 @@ class Model:
                 audit(self)
             env.run(until=self.horizon)
         now = env.now
+        if self.horizon % 24 == 0:
+            self._day_mark()
         self._snapshot(self.horizon)
         levels: dict[tuple[str, str], LevelSummary] = {}
         for metric, scope, level in self.levels():
@@ -317,6 +334,7 @@ class Model:
             levels=levels, utilisation=utilisation, timeseries=self.timeseries,
             names=self.names(), warmup_h=self.warmup, horizon_h=self.horizon,
             arrivals=arrivals, inside_arrivals=arrivals[~done],
+            daily_in_system=self.daily_in_system,
             runtime_s=time.perf_counter() - t0, events=events)
 
     def names(self) -> dict[str, Any]:

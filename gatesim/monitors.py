@@ -50,6 +50,10 @@ class Level:
         """Account for the time up to ``now`` (end of the run)."""
         self.add(0, now)
 
+    def integral(self, now: float) -> float:
+        """Time integral of the level since the last reset, up to ``now``."""
+        return self.area + self.value * (now - self.t)
+
     def mean(self) -> float:
         span = self.t - self.t0
         return self.area / span if span > 0 else math.nan

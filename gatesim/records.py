@@ -59,6 +59,8 @@ class ReplicationOutput:
     names: dict[str, list[str]] = field(default_factory=dict)
     arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
     inside_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    daily_in_system: list[float] = field(default_factory=list)
+    """Time-average of trucks in the system in each whole day from t = 0 (warm-up included)."""
     warmup_h: float = 0.0
     horizon_h: float = 0.0
     runtime_s: float = 0.0

@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from gatesim.compare import Comparison
 from gatesim.experiment import RunResult
 
 
@@ -29,13 +30,23 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def _atomic(path: Path, write: Any) -> None:
+    """Write through a temporary sibling and rename, so ``path`` is never half-written."""
+    tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    df.to_csv(path, index=False, lineterminator="\n")
+    _atomic(Path(path), lambda p: df.to_csv(p, index=False, lineterminator="\n"))
 
 
 def write_json(obj: Any, path: Path) -> None:
-    path.write_text(json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=str) + "\n",
-                    encoding="utf-8")
+    text = json.dumps(_clean(obj), indent=2, ensure_ascii=False, default=str) + "\n"
+    _atomic(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
 def publish(tmp: Path, out: Path) -> None:
@@ -71,6 +82,23 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
             "replication_values": result.replications.to_dict(orient="records"),
         }
         write_json(doc, tmp / "summary.json")
+        publish(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
+
+
+def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
+    """comparison.csv / comparison.json, and each scenario's run in ``out/<name>/``."""
+    out = Path(out)
+    tmp = staging_dir(out)
+    try:
+        write_csv(c.table, tmp / "comparison.csv")
+        write_json({**c.meta, "rows": c.table.to_dict(orient="records")},
+                   tmp / "comparison.json")
+        for result in c.results:
+            write_run(result, tmp / result.scenario.name, records=records)
         publish(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,54 @@
+"""Replication outputs → the tables of the results contract (pandas here, not in the model)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from gatesim.metrics import replication_rows
+from gatesim.model import local_time
+from gatesim.records import ReplicationOutput
+from gatesim.schema import Scenario
+
+
+def truck_frame(out: ReplicationOutput) -> pd.DataFrame:
+    """Per-truck records with names instead of indices: stream, class, attributes, lane."""
+    names = out.names
+    t = pd.DataFrame(out.trucks)
+    t.insert(0, "replication", out.replication)
+    cls = t["cls"].astype(int)
+    for k, col in enumerate(("direction", "cargo", "site")):
+        t[col] = [names["classes"][c][k] for c in cls]
+    for attr in names["class_attributes"][0] if names["class_attributes"] else ():
+        t[attr] = [names["class_attributes"][c][attr] for c in cls]
+    t["stream"] = [names["streams"][int(i)] for i in t["stream"]]
+    t["lane"] = ["" if i < 0 else names["station_lane"][int(i)] for i in t["lane"]]
+    t["turned_away"] = ["" if i < 0 else names["places"][int(i)] for i in t["turned_away"]]
+    return t.drop(columns="cls")
+
+
+def visit_frame(out: ReplicationOutput) -> pd.DataFrame:
+    vis = pd.DataFrame(out.visits)
+    vis.insert(0, "replication", out.replication)
+    vis["station"] = [out.names["stations"][int(i)] for i in vis["station"]]
+    vis["wait"] = vis["start"] - vis["ready"]
+    return vis
+
+
+def run_frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFrame]:
+    """replications, timeseries, trucks and visits tables of a list of replications."""
+    reps, series = [], []
+    start = s.clock.start
+    for out in outs:
+        r = out.replication
+        reps += [(r, *row) for row in replication_rows(out)]
+        for hour, row in out.timeseries:
+            clock = local_time(start, hour).isoformat(timespec="minutes")
+            series += [(r, hour, clock, m, sc, v) for m, sc, v in row]
+    return {
+        "replications": pd.DataFrame(
+            reps, columns=["replication", "metric", "scope", "stat", "value"]),
+        "timeseries": pd.DataFrame(
+            series, columns=["replication", "hour", "time", "metric", "scope", "value"]),
+        "trucks": pd.concat([truck_frame(o) for o in outs], ignore_index=True),
+        "visits": pd.concat([visit_frame(o) for o in outs], ignore_index=True),
+    }

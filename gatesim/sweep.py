@@ -1,0 +1,138 @@
+"""Capacity sweeps: a full grid of scenario overrides, common random numbers across points.
+
+Each point is stored under a key that hashes the resolved scenario, seed, replications,
+gatesim version and random-stream layout, written atomically; an interrupted sweep re-run
+with the same arguments skips the points whose key matches and computes only the rest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from gatesim.errors import GatesimError
+from gatesim.executors import Executor
+from gatesim.experiment import SUMMARY_COLUMNS, run, versions
+from gatesim.loader import load_scenario
+from gatesim.results import write_csv, write_json, write_run
+from gatesim.rng import STREAM_LAYOUT_VERSION
+
+_TARGET = re.compile(r"^([\w.\-]+)/([\w.\-]+)/(\w+)\s*(<=|>=)\s*(-?[\d.eE+\-]+)$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A service target such as ``road_queue/system/p95<=5``, judged on the CI bound."""
+
+    metric: str
+    scope: str
+    stat: str
+    op: str
+    value: float
+
+    @classmethod
+    def parse(cls, text: str) -> Target:
+        m = _TARGET.match(text.strip())
+        if not m:
+            raise GatesimError(f"--target: got {text!r}; expected metric/scope/stat<=value "
+                               "or >=value, e.g. road_queue/system/p95<=5")
+        return cls(m[1], m[2], m[3], m[4], float(m[5]))
+
+    def met(self, ci_low: float, ci_high: float) -> bool:
+        """Met with 95 % confidence: the whole interval is on the right side."""
+        return ci_high <= self.value if self.op == "<=" else ci_low >= self.value
+
+
+def parse_param(text: str) -> tuple[str, list[Any]]:
+    """``path=lo:hi:step`` (inclusive range) or ``path=a,b,c`` → (path, values)."""
+    if "=" not in text:
+        raise GatesimError(f"--param: got {text!r}; expected path=lo:hi:step or path=a,b,c")
+    path, spec = (x.strip() for x in text.split("=", 1))
+    try:
+        if ":" in spec:
+            lo, hi, step = (yaml.safe_load(x) for x in spec.split(":"))
+            if not all(isinstance(x, int | float) for x in (lo, hi, step)) or step <= 0 or hi < lo:
+                raise ValueError
+            n = int(round((hi - lo) / step))
+            values = [lo + k * step for k in range(n + 1) if lo + k * step <= hi + 1e-9 * step]
+        else:
+            values = [yaml.safe_load(x) for x in spec.split(",") if x.strip()]
+    except (ValueError, yaml.YAMLError):
+        raise GatesimError(f"--param {path}: got {spec!r}; expected lo:hi:step with "
+                           "lo <= hi and step > 0, or a list a,b,c") from None
+    if not path or not values:
+        raise GatesimError(f"--param: got {text!r}; expected at least one value")
+    return path, values
+
+
+def point_key(scenario_doc: dict, seed: int, replications: int) -> str:
+    """Hash of everything that decides a point's numbers."""
+    blob = json.dumps({"scenario": scenario_doc, "seed": seed, "replications": replications,
+                       "gatesim": versions()["gatesim"], "layout": STREAM_LAYOUT_VERSION},
+                      sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+@dataclass
+class SweepResult:
+    table: pd.DataFrame
+    meta: dict[str, Any]
+
+
+def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Path,
+          overrides: Sequence[str] = (), replications: int = 10, seed: int = 12345,
+          workers: int = 1, executor: Executor | None = None, target: Target | None = None,
+          progress: bool = False, on_point: Callable[[int], None] | None = None) -> SweepResult:
+    """Run every grid point (same seeds), store each, and write sweep.csv / sweep.json."""
+    names = [p for p, _ in params]
+    store = out / "points"
+    store.mkdir(parents=True, exist_ok=True)
+    frames, done, computed = [], 0, 0
+    for values in itertools.product(*(v for _, v in params)):
+        sets = [f"{p}={json.dumps(v)}" for p, v in zip(names, values, strict=True)]
+        s = load_scenario(scenario_path, [*overrides, *sets])
+        key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
+        point_dir = store / key
+        if not (point_dir / "summary.csv").is_file():
+            result = run(s, replications, seed, workers, executor, progress=progress)
+            write_run(result, point_dir, records=False)
+            computed += 1
+        summary = pd.read_csv(point_dir / "summary.csv", keep_default_na=False,
+                              na_values=["", "NaN", "nan"])
+        for name, value in zip(reversed(names), reversed(values), strict=True):
+            summary.insert(0, name, value)
+        frames.append(summary)
+        done += 1
+        if on_point is not None:
+            on_point(done)
+    table = pd.concat(frames, ignore_index=True)[[*names, *SUMMARY_COLUMNS]]
+    meta = {"params": names, "values": {p: v for p, v in params}, "seed": seed,
+            "replications": replications, "points": done, "computed": computed,
+            "target": None if target is None else target.__dict__,
+            "best": None if target is None else best_point(table, names, target),
+            "versions": versions(), "stream_layout_version": STREAM_LAYOUT_VERSION}
+    write_csv(table, out / "sweep.csv")
+    write_json(meta, out / "sweep.json")
+    return SweepResult(table, meta)
+
+
+def best_point(table: pd.DataFrame, names: list[str], target: Target) -> dict | None:
+    """The smallest point (by the parameters in order) whose CI meets the target."""
+    sel = table[(table.metric == target.metric) & (table.scope == target.scope)
+                & (table.stat == target.stat)]
+    if sel.empty:
+        raise GatesimError(f"--target: no metric {target.metric}/{target.scope}/{target.stat}")
+    ok = sel[[target.met(lo, hi) for lo, hi in zip(sel.ci_low, sel.ci_high, strict=True)]]
+    if ok.empty:
+        return None
+    row = ok.sort_values(names).iloc[0]
+    return {n: row[n].item() if hasattr(row[n], "item") else row[n] for n in names}

@@ -23,6 +23,7 @@ def truck_frame(out: ReplicationOutput) -> pd.DataFrame:
     t["stream"] = [names["streams"][int(i)] for i in t["stream"]]
     t["lane"] = ["" if i < 0 else names["station_lane"][int(i)] for i in t["lane"]]
     t["turned_away"] = ["" if i < 0 else names["places"][int(i)] for i in t["turned_away"]]
+    t["turned_back"] = t["turned_back"].astype(bool)
     return t.drop(columns="cls")
 
 

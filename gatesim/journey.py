@@ -22,6 +22,9 @@ from gatesim.network import Place, Pool
 if TYPE_CHECKING:
     from gatesim.model import Model
 
+TURN_BACK = "turned_back"
+"""A path entry: the truck leaves here without finishing its route."""
+
 
 @dataclass(frozen=True, slots=True)
 class TruckClass:
@@ -85,6 +88,10 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
     path = truck.path
     kept: Place | None = None  # the yard whose slot the truck keeps while it is served
     for i, step in enumerate(path):
+        if step is TURN_BACK:  # sent back part-way: it leaves from wherever it is
+            held.vacate(env.now)
+            m.visit(*last_visit, env.now)
+            return m.left(truck, turned_back=True)
         station = first if i == 0 else m.choose_station(step, truck)
         if i > 0:
             if kept is not None:
@@ -115,7 +122,9 @@ def waits_in(step: Station | tuple[Station, ...], place: Place) -> bool:
     """Does this step (every lane alternative of it) wait in ``place``?"""
     if isinstance(step, Station):
         return step.place is place and place.slots is not None
-    return all(st.place is place for st in step) and place.slots is not None
+    if isinstance(step, tuple):
+        return all(st.place is place for st in step) and place.slots is not None
+    return False
 
 
 def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Place | None,

@@ -48,13 +48,15 @@ def _rows(out: ReplicationOutput) -> Iterator[Row]:
     cls = t["cls"].astype(np.int64)
     direction = np.array([classes[c][0] for c in cls], dtype=object)
     cargo = np.array([classes[c][1] for c in cls], dtype=object)
-    left = t["turned_away"] < 0
+    groups = [direction, cargo, *_class_scopes(names, cls)]
+    back = t["turned_back"] > 0
+    left = (t["turned_away"] < 0) & ~back
     exit_in = left & (t["exit"] >= warm)
     after = left & (t["arrival"] >= warm)
 
     yield "throughput_per_day", "system", "mean", exit_in.sum() / days
-    for labels in (direction, cargo):
-        for label in sorted(set(labels)):
+    for labels in groups:
+        for label in sorted(set(labels) - {None}):
             yield "throughput_per_day", label, "mean", (exit_in & (labels == label)).sum() / days
     stations = names["stations"]
     is_lane = names["station_is_lane"]
@@ -72,8 +74,8 @@ def _rows(out: ReplicationOutput) -> Iterator[Row]:
 
     sojourn = t["exit"] - t["arrival"]
     yield from tally("time_in_system_h", "system", sojourn[after])
-    for labels in (direction, cargo):
-        for label in sorted(set(labels)):
+    for labels in groups:
+        for label in sorted(set(labels) - {None}):
             yield from tally("time_in_system_h", label, sojourn[after & (labels == label)])
 
     n_ids = len(out.arrivals)
@@ -103,3 +105,49 @@ def _rows(out: ReplicationOutput) -> Iterator[Row]:
     censored = horizon - out.inside_arrivals
     yield from tally("censored_wait_h", "system", censored)
     yield "censored_wait_h", "system", "count", float(len(censored))
+
+    back_after = back & (t["arrival"] >= warm)
+    yield "turned_back", "system", "count", float(back_after.sum())
+    yield "turned_back", "system", "per_day", back_after.sum() / days
+    yield from tally("turned_back_time_h", "system", sojourn[back_after])
+    yield from _budgets_and_costs(out, t, cargo, after, sojourn, days)
+
+
+def _class_scopes(names: dict, cls: np.ndarray) -> list[np.ndarray]:
+    """Extra scopes per truck: ``site=<name>`` and ``<attribute>=true|false``."""
+    out = []
+    sites = [c[2] for c in names["classes"]]
+    if any(site is not None for site in sites):
+        out.append(np.array([f"site={sites[c]}" for c in cls], dtype=object))
+    attrs = names["class_attributes"]
+    for attr in attrs[0] if attrs else ():
+        out.append(np.array([f"{attr}={str(attrs[c][attr]).lower()}" for c in cls], dtype=object))
+    return out
+
+
+def _budgets_and_costs(out: ReplicationOutput, t: dict, cargo: np.ndarray, after: np.ndarray,
+                       sojourn: np.ndarray, days: float) -> Iterator[Row]:
+    """Perishability (share of trucks over their cargo's time budget) and costs per day."""
+    names, warm, horizon = out.names, out.warmup_h, out.horizon_h
+    classes = names["classes"]
+    inside_cargo = np.array([classes[c][1] for c in out.arrival_classes[out.inside]],
+                            dtype=object)
+    elapsed = horizon - out.inside_arrivals
+    waiting_cost = 0.0
+    for name, spec in names["cargo"].items():
+        budget = spec["time_budget_h"]
+        if budget is not None:
+            done = sojourn[after & (cargo == name)]
+            still = elapsed[(inside_cargo == name) & (out.inside_arrivals >= warm)]
+            n = len(done) + len(still)
+            over = (done > budget).sum() + (still > budget).sum()
+            yield "over_time_budget", name, "share", over / n if n else math.nan
+        rate = spec["waiting_cost_per_day"] / 24
+        sel = cargo == name
+        spans = np.minimum(t["exit"][sel], horizon) - np.maximum(t["arrival"][sel], warm)
+        spans_in = horizon - np.maximum(out.inside_arrivals[inside_cargo == name], warm)
+        waiting_cost += rate * (spans[spans > 0].sum() + spans_in[spans_in > 0].sum())
+    capacity = names["capacity_cost_per_day"]
+    yield "waiting_cost_per_day", "system", "mean", waiting_cost / days
+    yield "capacity_cost_per_day", "system", "mean", capacity
+    yield "total_cost_per_day", "system", "mean", waiting_cost / days + capacity

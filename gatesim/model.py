@@ -18,14 +18,25 @@ import simpy
 from gatesim.arrivals import ArrivalClock
 from gatesim.calendar import compile_calendar
 from gatesim.errors import GatesimError
-from gatesim.journey import Station, Truck, TruckClass, journey
+from gatesim.journey import TURN_BACK, Station, Truck, TruckClass, journey
 from gatesim.monitors import Level
 from gatesim.network import Place, Pool, Road
 from gatesim.records import LevelSummary, Recorder, ReplicationOutput
 from gatesim.rng import TruckDraws
-from gatesim.schema import TURN_AWAY, ChooseStep, LaneStep, Scenario, StageStep, Step
+from gatesim.schema import TURN_AWAY, ChooseStep, ExitStep, LaneStep, Scenario, StageStep, Step
 
 Audit = Callable[["Model"], None]
+
+
+def pick(shares: dict[str, float], u: float) -> str:
+    """The option whose share interval holds uniform ``u`` (the last one if rounding leaves
+    ``u`` beyond the total)."""
+    acc = 0.0
+    for name, share in shares.items():
+        acc += share
+        if u < acc:
+            return name
+    return name
 
 
 def _branch_names(steps: list[Step]) -> Iterator[str]:
@@ -49,7 +60,7 @@ class Model:
         self.rec = Recorder()
         self.system = Level()
         self.all_roads = Level()
-        self.n_arrived = self.n_left = self.n_turned = 0
+        self.n_arrived = self.n_left = self.n_turned = self.n_back = 0
         self._ids = 0
         self._build_places()
         self._build_stations()
@@ -59,6 +70,7 @@ class Model:
         for index, name in enumerate(s.arrivals):
             env.process(self._source(index, name))
         self.arrival_times: list[float] = []
+        self.arrival_classes: list[int] = []
         self.daily_in_system: list[float] = []
         self._system_integral = self._integral_at_reset = self._day_start_integral = 0.0
         self._initial_trucks()
@@ -141,14 +153,7 @@ class Model:
         spec = self.s.arrivals[stream]
         site = spec.site
         if isinstance(site, dict):
-            u, acc = draws[self.site_col], 0.0
-            for name, p in site.items():
-                acc += p
-                if u < acc:
-                    site = name
-                    break
-            else:
-                site = name
+            site = pick(site, draws[self.site_col])
         shares = {**self.s.attributes, **spec.attributes}
         attrs = tuple((k, draws[c] < shares.get(k, 0.0)) for k, c in self.attr_cols.items())
         key = (spec.direction, spec.cargo, site, attrs)
@@ -159,10 +164,14 @@ class Model:
                                                  site, values)
         return cls
 
-    def _expand(self, steps: list[Step], cls: TruckClass, draws: list[float], out: list) -> list:
-        """The stations (or lane alternatives) this truck will visit, in order."""
+    def _expand(self, steps: list[Step], cls: TruckClass, draws: list[float], out: list,
+                outcomes: dict[str, str]) -> bool:
+        """Append the stations (or lane alternatives) this truck will visit; True once the
+        route ends early (an exit step). ``outcomes`` records the branches taken so far, which
+        later ``when:`` conditions may ask about."""
         for step in steps:
-            if not cls.satisfies(step.when):
+            if step.when and not all(outcomes.get(k, cls.values.get(k)) == v
+                                     for k, v in step.when.items()):
                 continue
             if isinstance(step, StageStep):
                 out.append(self.by_stage[step.stage])
@@ -170,21 +179,25 @@ class Model:
                 lanes = [step.lane] if isinstance(step.lane, str) else step.lane
                 options = tuple(self.by_lane[(lane, cls.direction)] for lane in lanes)
                 out.append(options[0] if len(options) == 1 else options)
+            elif isinstance(step, ExitStep):
+                out.append(TURN_BACK)
+                return True
             else:
-                u, acc = draws[self.branch_cols[step.choose]], 0.0
-                for option in step.options.values():
-                    acc += option.p
-                    if u < acc:
-                        break
-                self._expand(option.steps, cls, draws, out)
-        return out
+                name = pick({k: o.p for k, o in step.options.items()},
+                            draws[self.branch_cols[step.choose]])
+                outcomes[step.choose] = name
+                if self._expand(step.options[name].steps, cls, draws, out, outcomes):
+                    return True
+        return False
 
     def _new_truck(self, stream_index: int, stream: str, draws: list[float]) -> Truck:
         cls = self._truck_class(stream, draws)
         route = self.routes[(cls.direction, cls.cargo, cls.site)]
-        path = self._expand(route.steps, cls, draws, [])
-        if not path:
-            raise GatesimError(f"a {stream} truck with {cls.values} has no step on its route")
+        path: list = []
+        self._expand(route.steps, cls, draws, path, {})
+        if not path or path[0] is TURN_BACK:
+            raise GatesimError(f"a {stream} truck with {cls.values} has no step on its route "
+                               "before it leaves")
         self._ids += 1
         return Truck(self._ids, stream_index, cls, self.env.now, path, draws)
 
@@ -226,19 +239,24 @@ class Model:
     def arrived(self, truck: Truck) -> None:
         self.n_arrived += 1
         self.arrival_times.append(truck.arrival)
+        self.arrival_classes.append(truck.cls.index)
         self.system.add(1, self.env.now)
 
     def turned_away(self, truck: Truck, place: Place) -> None:
         self.n_turned += 1
         self.system.add(-1, self.env.now)
         self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
-                        0.0, -1, place.index))
+                        0.0, -1, place.index, 0))
 
-    def left(self, truck: Truck) -> None:
-        self.n_left += 1
+    def left(self, truck: Truck, turned_back: bool = False) -> None:
+        """The truck leaves the system: its route done, or sent back part-way."""
+        if turned_back:
+            self.n_back += 1
+        else:
+            self.n_left += 1
         self.system.add(-1, self.env.now)
         self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
-                        truck.road_time, truck.lane, -1))
+                        truck.road_time, truck.lane, -1, int(turned_back)))
 
     def visit(self, truck_id: int, station: int, ready: float, start: float, end: float,
               left: float) -> None:
@@ -324,7 +342,7 @@ class Model:
             duty = st.pool.on_duty.area
             utilisation[st.scope] = st.pool.used.area / duty if duty > 0 else math.nan
         trucks, visits = self.rec.arrays()
-        if self.n_arrived != self.n_left + self.n_turned + self.system.value:
+        if self.n_arrived != self.n_left + self.n_back + self.n_turned + self.system.value:
             raise RuntimeError("truck conservation violated: arrived != left + turned + inside")
         arrivals = np.array(self.arrival_times)
         done = np.zeros(len(arrivals), dtype=bool)
@@ -334,6 +352,7 @@ class Model:
             levels=levels, utilisation=utilisation, timeseries=self.timeseries,
             names=self.names(), warmup_h=self.warmup, horizon_h=self.horizon,
             arrivals=arrivals, inside_arrivals=arrivals[~done],
+            arrival_classes=np.array(self.arrival_classes, dtype=np.int64), inside=~done,
             daily_in_system=self.daily_in_system,
             runtime_s=time.perf_counter() - t0, events=events)
 
@@ -348,6 +367,9 @@ class Model:
             "class_attributes": [
                 {k: c.values[k] for k in self.attr_cols} for c in self.classes.values()],
             "start": self.s.clock.start.isoformat(),
+            "cargo": {k: c.model_dump() for k, c in self.s.cargo.items()},
+            "capacity_cost_per_day": sum(
+                (y.slots or 0) * y.cost_per_slot_year for y in self.s.yards.values()) / 365,
         }
 
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-TRUCK_FIELDS = ("id", "stream", "cls", "arrival", "exit", "road_time", "lane", "turned_away")
+TRUCK_FIELDS = ("id", "stream", "cls", "arrival", "exit", "road_time", "lane", "turned_away",
+                "turned_back")
 VISIT_FIELDS = ("truck", "station", "ready", "start", "end", "left")
 
 
@@ -59,6 +60,9 @@ class ReplicationOutput:
     names: dict[str, list[str]] = field(default_factory=dict)
     arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
     inside_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    arrival_classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    inside: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    """Per truck id − 1: still in the system at the horizon."""
     daily_in_system: list[float] = field(default_factory=list)
     """Time-average of trucks in the system in each whole day from t = 0 (warm-up included)."""
     warmup_h: float = 0.0

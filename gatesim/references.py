@@ -78,11 +78,20 @@ def _problems(s: Scenario) -> Iterator[Problem]:
                     want = f"'total' or a cargo class {sorted(cargos)}"
                     yield f"{path}.daily_cap.{key}", key, want
     known_attrs = set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
+    branches = {step.choose: set(step.options) for r in s.routes.values()
+                for _, step in _walk(r.steps, "") if isinstance(step, ChooseStep)}
     for path, cond in _conditions(s):
-        for key in cond:
-            if key not in known_attrs and key not in PSEUDO_ATTRIBUTES:
-                allowed = sorted(known_attrs | set(PSEUDO_ATTRIBUTES))
-                yield f"{path}.{key}", key, f"an attribute defined by a stream {allowed}"
+        for key, value in cond.items():
+            if key in branches:
+                if value not in branches[key]:
+                    want = f"an option of branch {key} {sorted(branches[key])}"
+                    yield f"{path}.{key}", value, want
+            elif key not in known_attrs and key not in PSEUDO_ATTRIBUTES:
+                allowed = sorted(known_attrs | set(PSEUDO_ATTRIBUTES) | set(branches))
+                yield f"{path}.{key}", key, f"an attribute or a branch name {allowed}"
+    for name in s.cargo:
+        if name not in cargos:
+            yield f"cargo.{name}", name, f"a cargo class some stream brings {sorted(cargos)}"
     for rname, route in s.routes.items():
         for path, step in _walk(route.steps, f"routes.{rname}.steps"):
             if isinstance(step, StageStep) and step.stage not in s.stages:

@@ -124,6 +124,7 @@ class Calendar(Strict):
 
 class Yard(Strict):
     slots: PosInt | None = Field(None, description="parking places; omitted = unlimited")
+    cost_per_slot_year: NonNegFloat = Field(0.0, description="yearly cost of one slot")
     overflow: str | None = Field(
         None, description="a road where arrivals wait when full, or 'turn_away'"
     )
@@ -207,6 +208,13 @@ class LaneStep(Strict):
     when: AttrCondition = Field(default_factory=dict)
 
 
+class ExitStep(Strict):
+    """The truck leaves here without finishing its route (e.g. sent back by the other side)."""
+
+    exit: Literal["turned_back"]
+    when: AttrCondition = Field(default_factory=dict)
+
+
 class Option(Strict):
     p: Probability
     steps: list[Step] = Field(default_factory=list)
@@ -227,17 +235,18 @@ class ChooseStep(Strict):
 
 def _step_kind(value: object) -> str | None:
     keys = value if isinstance(value, dict) else vars(value) if hasattr(value, "when") else {}
-    return next((k for k in ("stage", "lane", "choose") if k in keys), None)
+    return next((k for k in ("stage", "lane", "choose", "exit") if k in keys), None)
 
 
 Step = Annotated[
     Annotated[StageStep, Tag("stage")]
     | Annotated[LaneStep, Tag("lane")]
-    | Annotated[ChooseStep, Tag("choose")],
+    | Annotated[ChooseStep, Tag("choose")]
+    | Annotated[ExitStep, Tag("exit")],
     Discriminator(
         _step_kind,
         custom_error_type="step",
-        custom_error_message="a step with one of the keys stage, lane or choose",
+        custom_error_message="a step with one of the keys stage, lane, choose or exit",
     ),
 ]
 
@@ -247,6 +256,15 @@ class Route(Strict):
     cargo: Name
     site: str | None = None
     steps: list[Step] = Field(min_length=1)
+
+
+class CargoClass(Strict):
+    """What a cargo class costs and how long it keeps."""
+
+    time_budget_h: PosFloat | None = Field(
+        None, description="hours from arrival before the cargo loses value (perishability)")
+    waiting_cost_per_day: NonNegFloat = Field(
+        0.0, description="cost of one truck-day in the system (parking, reefer fuel…)")
 
 
 class InitialTrucks(Strict):
@@ -265,6 +283,8 @@ class Scenario(Strict):
     attributes: dict[Name, Probability] = Field(
         default_factory=dict, description="default shares; a stream may override"
     )
+    cargo: dict[Name, CargoClass] = Field(default_factory=dict)
+    currency: str = "VND"
     roads: list[Name] = Field(default_factory=lambda: ["road"], min_length=1)
     yards: dict[Name, Yard] = Field(default_factory=dict)
     stages: dict[Name, Stage] = Field(default_factory=dict)

@@ -11,6 +11,7 @@ import hashlib
 import itertools
 import json
 import re
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from tqdm import tqdm
 
 from gatesim.errors import GatesimError
 from gatesim.executors import Executor
@@ -97,7 +99,10 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
     store = out / "points"
     store.mkdir(parents=True, exist_ok=True)
     frames, done, computed = [], 0, 0
-    for values in itertools.product(*(v for _, v in params)):
+    grid = list(itertools.product(*(v for _, v in params)))
+    bar = tqdm(total=len(grid), desc="sweep points", file=sys.stderr, leave=False,
+               disable=not (progress and sys.stderr.isatty()))
+    for values in grid:
         sets = [f"{p}={json.dumps(v)}" for p, v in zip(names, values, strict=True)]
         s = load_scenario(scenario_path, [*overrides, *sets])
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
@@ -112,8 +117,10 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
             summary.insert(0, name, value)
         frames.append(summary)
         done += 1
+        bar.update(1)
         if on_point is not None:
             on_point(done)
+    bar.close()
     table = pd.concat(frames, ignore_index=True)[[*names, *SUMMARY_COLUMNS]]
     meta = {"params": names, "values": {p: v for p, v in params}, "seed": seed,
             "replications": replications, "points": done, "computed": computed,

@@ -88,3 +88,20 @@ def test_blocked_server_counts_as_busy_not_queue(out):
     # after 22.45 trucks 9.. hold A continuously (queue never empties): 22.45 to 30
     busy = sum(e - s for s, e in held) + (30 - 22.45)
     assert a_busy.mean == pytest.approx(busy / 30, abs=1e-9)
+
+
+def test_costs_and_time_budget_by_hand():
+    from gatesim.metrics import replication_rows
+
+    doc = {**DOC, "cargo": {"c": {"time_budget_h": 10, "waiting_cost_per_day": 24}},
+           "yards": {"Y": {"slots": 1, "overflow": "road", "cost_per_slot_year": 365},
+                     "Z": {"slots": 1, "cost_per_slot_year": 730}}}
+    rows = {(m, sc, st): v for m, sc, st, v in replication_rows(
+        run_replication(scenario(doc), seed=1, replication=0))}
+    # truck-hours inside [0, 30]: 69.2 for trucks 1-8 (exit - arrival), 42 for trucks 9-14
+    # still inside (30 - 18, 30 - 20, …); cost 1 per truck-hour over 1.25 days
+    assert rows[("waiting_cost_per_day", "system", "mean")] == pytest.approx(111.2 / 1.25)
+    assert rows[("capacity_cost_per_day", "system", "mean")] == pytest.approx(3.0)
+    assert rows[("total_cost_per_day", "system", "mean")] == pytest.approx(111.2 / 1.25 + 3)
+    # over 10 h: trucks 6, 7, 8 (10.45, 11.65, 12.85 h) and truck 9, inside for 12 h
+    assert rows[("over_time_budget", "c", "share")] == pytest.approx(4 / 14)

@@ -31,7 +31,7 @@ def audit(m: Model) -> None:
         assert p.level.value >= 0 and p.reserved >= 0
         if p.slots is not None:
             assert p.level.value + p.reserved <= p.slots, (p.name, m.env.now)
-    assert m.n_arrived == m.n_left + m.n_turned + m.system.value
+    assert m.n_arrived == m.n_left + m.n_back + m.n_turned + m.system.value
 
 
 @pytest.fixture(scope="module", params=SEEDS)
@@ -46,7 +46,7 @@ def audited(request):
 def test_trucks_conserved(audited):
     _, m, out = audited
     assert m.n_arrived == len(out.arrivals) > 500
-    assert m.n_arrived == m.n_left + m.n_turned + m.system.value
+    assert m.n_arrived == m.n_left + m.n_back + m.n_turned + m.system.value
     assert len(out.inside_arrivals) == m.system.value
 
 

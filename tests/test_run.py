@@ -116,3 +116,37 @@ def test_existing_results_replaced_whole(tmp_path):
     assert gatesim("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q").returncode == 0
     assert not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging leftovers
+
+
+def test_compare_cli_writes_the_comparison_contract(tmp_path):
+    out = tmp_path / "cmp"
+    p = gatesim("compare", str(SMALL_GATE), str(SMALL_GATE), "--set", "name=copy", "-r", "2",
+                "--out", str(out))
+    assert p.returncode == 2 and "names must differ" in p.stderr  # --set renames both
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"extends: {SMALL_GATE}\nname: more_quarantine\n"
+                       "stages:\n  quarantine:\n    servers: 3\n")
+    p = gatesim("compare", str(SMALL_GATE), str(variant), "-r", "3", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "more_quarantine vs small_gate" in p.stdout
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table.columns) == ["metric", "scope", "stat", "scenario", "baseline", "estimate",
+                                   "diff", "ci_low", "ci_high", "n", "p_value", "p_adj",
+                                   "significant"]
+    assert (out / "small_gate" / "summary.csv").is_file()
+    assert (out / "more_quarantine" / "summary.csv").is_file()
+    doc = json.loads((out / "comparison.json").read_text())
+    assert doc["baseline"] == "small_gate" and doc["correction"] == "holm"
+
+
+def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
+    out = tmp_path / "sw"
+    p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
+                "--target", "queue_length/documents/mean<=1000", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    assert "2 points (2 computed" in p.stdout and "yards.front.slots': 10" in p.stdout
+    p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
+                "--out", str(out))
+    assert "0 computed, 2 reused" in p.stdout
+    bad = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=9:1:1")
+    assert bad.returncode == 2 and bad.stderr.startswith("gatesim: error: --param")

@@ -79,42 +79,59 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
             ) -> Generator[simpy.Event, Any, None]:
     """The life of one truck, from arrival at the border to leaving it."""
     m.arrived(truck)
-    first = m.choose_station(truck.path[0], truck)
-    held = yield from park_on_arrival(env, truck, first.place, road, m)
-    if held is None:
-        return m.turned_away(truck, first.place)
+    path = truck.path
+    first = path[0] if isinstance(path[0], Station) else m.choose_station(path[0], truck)
+    held = first.place
+    if held.has_room():
+        held.enter(env.now)
+    else:
+        held = yield from park_on_arrival(env, truck, first.place, road, m)
+        if held is None:
+            return m.turned_away(truck, first.place)
+    visits = m.rec.visits
     ready = truck.arrival
     last_visit = None
-    path = truck.path
     kept: Place | None = None  # the yard whose slot the truck keeps while it is served
+    last = len(path) - 1
     for i, step in enumerate(path):
         if step is TURN_BACK:  # sent back part-way: it leaves from wherever it is
             held.vacate(env.now)
-            m.visit(*last_visit, env.now)
+            visits.append((*last_visit, env.now))
             return m.left(truck, turned_back=True)
-        station = first if i == 0 else m.choose_station(step, truck)
-        if i > 0:
+        station = step if isinstance(step, Station) else m.choose_station(step, truck)
+        place = station.place
+        if i > 0:  # move on from the last server (or lane) into this step's yard
+            now = env.now
             if kept is not None:
-                kept.return_to_slot(env.now)
-                held.vacate(env.now)
+                kept.return_to_slot(now)
+                held.vacate(now)
+            elif place.has_room():
+                place.enter(now)
+                held.vacate(now)
             else:
-                yield from move(env, truck, station.place, held)
-            m.visit(*last_visit, env.now)
-        kept = station.place if i + 1 < len(path) and waits_in(path[i + 1], station.place) else None
-        yield station.pool.request(truck, station.place, kept is not None)
+                yield from move(env, truck, place, held)
+            visits.append((*last_visit, env.now))
+        kept = place if i < last and place.slots is not None and waits_in(path[i + 1], place
+                                                                          ) else None
+        wait = station.pool.request(truck, place, kept is not None)
+        if wait is not None:
+            yield wait
         start = env.now
-        yield env.timeout(truck.draws[station.col] if not station.is_lane else station.headway)
-        if station.is_lane:
+        if station.is_lane:  # admitted onto the lane, then across it
+            yield env.timeout(station.headway)
             station.pool.release()
             station.crossing.add(1, env.now)
             yield env.timeout(truck.draws[station.transit_col])
             station.crossed += 1
             truck.lane = station.index
+        else:
+            yield env.timeout(truck.draws[station.col])
+        end = env.now
         held = station
-        last_visit = (truck.id, station.index, ready, start, env.now)
-        ready = env.now
+        last_visit = (truck.id, station.index, ready, start, end)
+        ready = end
     held.vacate(env.now)
-    m.visit(*last_visit, env.now)
+    visits.append((*last_visit, env.now))
     m.left(truck)
 
 

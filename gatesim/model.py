@@ -65,7 +65,6 @@ class Model:
         self._build_places()
         self._build_stations()
         self._build_draws()
-        self.classes: dict[tuple, TruckClass] = {}
         self.timeseries: list[tuple] = []
         for index, name in enumerate(s.arrivals):
             env.process(self._source(index, name))
@@ -147,19 +146,34 @@ class Model:
             self.attr_cols[name] = self._purpose(f"attr:{name}", identity)
         self.site_col = self._purpose("site", identity)
         self.routes = {(r.direction, r.cargo, r.site): r for r in s.routes.values()}
+        self._stream_specs: list[tuple] = []
+        for spec in s.arrivals.values():
+            shares = {**s.attributes, **spec.attributes}
+            cols = [(c, shares.get(k, 0.0)) for k, c in self.attr_cols.items()]
+            self._stream_specs.append((spec, cols, None))
+        self.classes: dict[tuple, TruckClass] = {}
+        for i, (spec, cols, _) in enumerate(self._stream_specs):
+            if not isinstance(spec.site, dict) and all(p in (0.0, 1.0) for _, p in cols):
+                # nothing random decides this stream's class: build it once
+                self._stream_specs[i] = (spec, cols, self._truck_class(i, [0.5] * len(
+                    self.purposes)))
+        self._fixed_paths: dict[int, list] = {}
+        """Paths of classes whose route has no random branch (the same for every truck)."""
 
     # --- trucks ---------------------------------------------------------------------------
-    def _truck_class(self, stream: str, draws: list[float]) -> TruckClass:
-        spec = self.s.arrivals[stream]
+    def _truck_class(self, stream: int, draws: list[float]) -> TruckClass:
+        """The class of a truck of ``stream``: its site and attributes, from its own draws."""
+        spec, shares, fixed = self._stream_specs[stream]
+        if fixed is not None:
+            return fixed
         site = spec.site
         if isinstance(site, dict):
             site = pick(site, draws[self.site_col])
-        shares = {**self.s.attributes, **spec.attributes}
-        attrs = tuple((k, draws[c] < shares.get(k, 0.0)) for k, c in self.attr_cols.items())
-        key = (spec.direction, spec.cargo, site, attrs)
+        key = (stream, site, tuple([draws[c] < p for c, p in shares]))
         cls = self.classes.get(key)
         if cls is None:
-            values = {"direction": spec.direction, "cargo": spec.cargo, "site": site, **dict(attrs)}
+            attrs = dict(zip(self.attr_cols, key[2], strict=True))
+            values = {"direction": spec.direction, "cargo": spec.cargo, "site": site, **attrs}
             cls = self.classes[key] = TruckClass(len(self.classes), spec.direction, spec.cargo,
                                                  site, values)
         return cls
@@ -190,16 +204,20 @@ class Model:
                     return True
         return False
 
-    def _new_truck(self, stream_index: int, stream: str, draws: list[float]) -> Truck:
+    def _new_truck(self, stream: int, draws: list[float]) -> Truck:
         cls = self._truck_class(stream, draws)
-        route = self.routes[(cls.direction, cls.cargo, cls.site)]
-        path: list = []
-        self._expand(route.steps, cls, draws, path, {})
-        if not path or path[0] is TURN_BACK:
-            raise GatesimError(f"a {stream} truck with {cls.values} has no step on its route "
-                               "before it leaves")
+        path = self._fixed_paths.get(cls.index)
+        if path is None:
+            route = self.routes[(cls.direction, cls.cargo, cls.site)]
+            path = []
+            self._expand(route.steps, cls, draws, path, {})
+            if not path or path[0] is TURN_BACK:
+                raise GatesimError(f"a truck of {list(self.s.arrivals)[stream]} with "
+                                   f"{cls.values} has no step on its route before it leaves")
+            if not any(True for _ in _branch_names(route.steps)):
+                self._fixed_paths[cls.index] = path
         self._ids += 1
-        return Truck(self._ids, stream_index, cls, self.env.now, path, draws)
+        return Truck(self._ids, stream, cls, self.env.now, path, draws)
 
     def choose_station(self, step: Station | tuple[Station, ...], truck: Truck) -> Station:
         """A fixed station, or the eligible lane with the shortest queue."""
@@ -219,7 +237,7 @@ class Model:
         env = self.env
         while (t := clock.next()) < math.inf:
             yield env.timeout(t - env.now)
-            truck = self._new_truck(index, name, draws.next_row())
+            truck = self._new_truck(index, draws.next_row())
             env.process(journey(env, truck, self))
 
     def _draws_for(self, owner: str) -> TruckDraws:
@@ -232,7 +250,7 @@ class Model:
             draws = self._draws_for(f"{init.stream}/initial")
             at = self.places[init.at]
             for _ in range(init.count):
-                truck = self._new_truck(names.index(init.stream), init.stream, draws.next_row())
+                truck = self._new_truck(names.index(init.stream), draws.next_row())
                 self.env.process(journey(self.env, truck, self, at if at.is_road else None))
 
     # --- bookkeeping called by the journey ----------------------------------------------
@@ -271,7 +289,6 @@ class Model:
             yield ("road_queue" if place.is_road else "yard_occupancy"), place.name, place.level
         for st in self.stations:
             yield "queue_length", st.scope, st.pool.queue
-            yield "busy", st.scope, st.pool.busy
             yield "used", st.scope, st.pool.used
             yield "on_duty", st.scope, st.pool.on_duty
             if st.is_lane:
@@ -334,9 +351,10 @@ class Model:
         levels: dict[tuple[str, str], LevelSummary] = {}
         for metric, scope, level in self.levels():
             level.close(now)
-            levels[(metric, scope)] = LevelSummary(
-                level.mean(), level.quantile(0.5), level.quantile(0.9), level.quantile(0.95),
-                float(level.peak))
+            if isinstance(level, Level):
+                levels[(metric, scope)] = LevelSummary(
+                    level.mean(), level.quantile(0.5), level.quantile(0.9), level.quantile(0.95),
+                    float(level.peak))
         utilisation = {}
         for st in self.stations:
             duty = st.pool.on_duty.area

@@ -28,10 +28,11 @@ class Level:
         dt = now - self.t
         if dt:
             self.area += v * dt
-            hist = self.hist
-            if v >= len(hist):
-                hist.extend([0.0] * (v + 1 - len(hist)))
-            hist[v] += dt
+            try:
+                self.hist[v] += dt
+            except IndexError:
+                self.hist.extend([0.0] * (v + 1 - len(self.hist)))
+                self.hist[v] += dt
             self.t = now
         v += delta
         self.value = v
@@ -69,3 +70,34 @@ class Level:
             if acc >= q * total - 1e-12 * total:
                 return float(level)
         return float(len(self.hist) - 1)
+
+
+class Integral:
+    """A level whose time integral is all that is needed (servers on duty, busy on duty)."""
+
+    __slots__ = ("value", "t", "area", "t0")
+
+    def __init__(self, value: int = 0) -> None:
+        self.value = value
+        self.t = self.t0 = 0.0
+        self.area = 0.0
+
+    def add(self, delta: int, now: float) -> None:
+        self.area += self.value * (now - self.t)
+        self.t = now
+        self.value += delta
+
+    def integral(self, now: float) -> float:
+        return self.area + self.value * (now - self.t)
+
+    def reset(self, now: float) -> None:
+        self.add(0, now)
+        self.t0 = now
+        self.area = 0.0
+
+    def close(self, now: float) -> None:
+        self.add(0, now)
+
+    def mean(self) -> float:
+        span = self.t - self.t0
+        return self.area / span if span > 0 else math.nan

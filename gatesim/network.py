@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 import simpy
 
 from gatesim.calendar import ALWAYS, Interval
-from gatesim.monitors import Level
+from gatesim.monitors import Integral, Level
 
 if TYPE_CHECKING:
     from gatesim.journey import Truck, TruckClass
@@ -125,17 +125,20 @@ class Pool:
         self.default_servers = servers
         self.capacity = 0
         self.only: tuple[tuple[str, bool | str], ...] = ()
-        self.busy = Level()
-        self.on_duty = Level()
+        self.busy = 0
+        """Servers holding a truck (serving it, or held by a full yard downstream)."""
+        self.on_duty = Integral()
         self.queue = Level()
-        self.used = Level()
-        """Busy servers while on duty: min(busy, on duty), for utilisation."""
+        self.used = Integral()
+        """Busy servers while on duty, min(busy, on duty); utilisation = its area / on_duty's."""
         self.queues: dict[int, deque[tuple[int, simpy.Event, Truck, Place, bool]]] = {}
         self._seq = 0
         self._eligible: dict[int, bool] = {}
         self.cap_total = daily_cap.get("total")
         self.cap_cargo = {k: v for k, v in daily_cap.items() if k != "total"}
         self.has_cap = bool(daily_cap)
+        self.open_to_all = True
+        """No window restriction and no cap: every truck may start when a server is free."""
         self.served_today: dict[str, int] = {}
         self.served_total_today = 0
         env.process(self._timetable(intervals, cap_day_start, horizon))
@@ -163,12 +166,16 @@ class Pool:
             self._dispatch()
 
     def _set(self, capacity: int, only: tuple[tuple[str, bool | str], ...]) -> None:
-        self.on_duty.add(capacity - self.capacity, self.env.now)
+        now = self.env.now
+        self.on_duty.add(capacity - self.capacity, now)
         self.capacity = capacity
-        self._sync_used()
+        used = min(self.busy, capacity)
+        if used != self.used.value:
+            self.used.add(used - self.used.value, now)
         if only != self.only:
             self.only = only
             self._eligible.clear()
+        self.open_to_all = not only and not self.has_cap
 
     def _new_cap_day(self) -> None:
         self.served_today = {}
@@ -188,46 +195,45 @@ class Pool:
         return ok
 
     # --- requests -----------------------------------------------------------------------------
-    def _sync_used(self) -> None:
-        used = min(self.busy.value, self.capacity)
-        if used != self.used.value:
-            self.used.add(used - self.used.value, self.env.now)
-
-    def request(self, truck: Truck, place: Place, keep_slot: bool = False) -> simpy.Event:
-        """An event that fires when a server is this truck's; it then leaves ``place``
-        (keeping its slot there when ``keep_slot``)."""
-        ev = self.env.event()
+    def request(self, truck: Truck, place: Place, keep_slot: bool = False
+                ) -> simpy.Event | None:
+        """Take a server for the truck, which then leaves ``place`` (keeping its slot there
+        when ``keep_slot``). None when a server was free (nothing to wait for), else an event
+        that fires when one is the truck's."""
         cls = truck.cls
-        if self.busy.value < self.capacity and self.admits(cls):
-            self._grant(ev, cls, place, keep_slot)
-        else:
-            self.queue.add(1, self.env.now)
-            self._seq += 1
-            q = self.queues.get(cls.index)
-            if q is None:
-                q = self.queues[cls.index] = deque()
-            q.append((self._seq, ev, truck, place, keep_slot))
+        if self.busy < self.capacity and (self.open_to_all or self.admits(cls)):
+            self._grant(cls, place, keep_slot)
+            return None
+        ev = self.env.event()
+        self.queue.add(1, self.env.now)
+        self._seq += 1
+        q = self.queues.get(cls.index)
+        if q is None:
+            q = self.queues[cls.index] = deque()
+        q.append((self._seq, ev, truck, place, keep_slot))
         return ev
 
-    def _grant(self, ev: simpy.Event, cls: TruckClass, place: Place, keep_slot: bool) -> None:
-        self.busy.add(1, self.env.now)
-        self._sync_used()
+    def _grant(self, cls: TruckClass, place: Place, keep_slot: bool) -> None:
+        now = self.env.now
+        self.busy += 1
+        self.used.add(1, now)  # granted only while busy < capacity: on duty
         if keep_slot:
-            place.keep_slot(self.env.now)
+            place.keep_slot(now)
         else:
-            place.leave(self.env.now)
+            place.leave(now)
         if self.has_cap:
             self.served_total_today += 1
             self.served_today[cls.cargo] = self.served_today.get(cls.cargo, 0) + 1
-        ev.succeed()
 
     def release(self) -> None:
-        self.busy.add(-1, self.env.now)
-        self._sync_used()
-        self._dispatch()
+        if self.busy <= self.capacity:  # otherwise this server was on overtime
+            self.used.add(-1, self.env.now)
+        self.busy -= 1
+        if self.queue.value:
+            self._dispatch()
 
     def _dispatch(self) -> None:
-        while self.busy.value < self.capacity:
+        while self.busy < self.capacity:
             best = None
             for q in self.queues.values():
                 if q and (best is None or q[0][0] < best[0][0]) and self.admits(q[0][2].cls):
@@ -236,7 +242,5 @@ class Pool:
                 return
             _, ev, truck, place, keep_slot = best.popleft()
             self.queue.add(-1, self.env.now)
-            self._grant(ev, truck.cls, place, keep_slot)
-
-    def waiting(self) -> int:
-        return self.queue.value
+            self._grant(truck.cls, place, keep_slot)
+            ev.succeed()

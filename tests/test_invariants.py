@@ -23,7 +23,7 @@ SEEDS = [1, 2, 3]
 
 def audit(m: Model) -> None:
     in_places = sum(p.level.value for p in m.places.values())
-    in_service = sum(st.pool.busy.value for st in m.stations)
+    in_service = sum(st.pool.busy for st in m.stations)
     crossing = sum(st.crossing.value for st in m.stations if st.is_lane)
     assert in_places + in_service + crossing == m.system.value, m.env.now
     assert m.all_roads.value == sum(r.level.value for r in m.roads)

@@ -30,7 +30,9 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario and write its results")
     run.add_argument("scenario", type=Path)
-    run.add_argument("--no-records", action="store_true", help="skip trucks.csv and visits.csv")
+    run.add_argument("--records", choices=["all", "sample", "none"], default="all",
+                     help="per-truck records kept: all, every tenth truck, or none (summary "
+                          "statistics are the same)")
     run.add_argument("--precision", type=float,
                      help="add replications until this metric's CI half-width ≤ this share")
     run.add_argument("--metric", default="time_in_system_h/system/mean",
@@ -39,7 +41,7 @@ def parser() -> argparse.ArgumentParser:
     _common(run)
     cmp = sub.add_parser("compare", help="compare scenarios with common random numbers")
     cmp.add_argument("scenarios", type=Path, nargs="+", help="baseline first")
-    cmp.add_argument("--no-records", action="store_true")
+    cmp.add_argument("--records", choices=["all", "sample", "none"], default="all")
     _common(cmp)
     sw = sub.add_parser("sweep", help="run a grid of capacities (common random numbers)")
     sw.add_argument("scenario", type=Path)
@@ -84,11 +86,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out or Path("results") / scenario.name
     try:
         result = run(scenario, args.replications, args.seed, executor=executor,
-                     precision=precision, progress=not args.quiet)
+                     precision=precision, progress=not args.quiet, records=args.records)
     except ValueError as exc:
         raise GatesimError(str(exc)) from None
     result.meta["scenario_file"] = str(args.scenario)
-    write_run(result, out, records=not args.no_records)
+    write_run(result, out)
     m = result.meta
     _say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
                f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
@@ -129,10 +131,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
     scenarios = [load_scenario(p, _overrides(args)) for p in args.scenarios]
     out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     c = compare(scenarios, args.replications, args.seed, executor=executor,
-                progress=not args.quiet)
+                progress=not args.quiet, records=args.records)
     for result, path in zip(c.results, args.scenarios, strict=True):
         result.meta["scenario_file"] = str(path)
-    write_comparison(c, out, records=not args.no_records)
+    write_comparison(c, out)
     _say(args, primary_table(c))
     _say(args, f"results: {out}")
     return 0

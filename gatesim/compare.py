@@ -60,8 +60,8 @@ def differences(base: RunResult, other: RunResult) -> list[tuple]:
 
 
 def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345,
-            workers: int = 1, executor: Executor | None = None, progress: bool = False
-            ) -> Comparison:
+            workers: int = 1, executor: Executor | None = None, progress: bool = False,
+            records: str = "all") -> Comparison:
     """Run every scenario with common random numbers and compare each with the first."""
     if len(scenarios) < 2:
         raise GatesimError("compare needs at least two scenarios")
@@ -71,22 +71,26 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
     base = scenarios[0]
     if base.clock.warmup_days == "auto":
         # one warm-up for all, chosen on the baseline, so the statistics cover the same days
-        pilot = [run_replication(with_warmup(base, 0), seed, r) for r in range(replications)]
+        pilot = [run_replication(with_warmup(base, 0), seed, r, records="none")
+                 for r in range(replications)]
         days = choose_warmup(pilot)["days"]
         scenarios = [with_warmup(s, days) if s.clock.warmup_days == "auto" else s
                      for s in scenarios]
-    results = [run(s, replications, seed, workers, executor, progress=progress)
+    results = [run(s, replications, seed, workers, executor, progress=progress, records=records)
                for s in scenarios]
     rows = [row for other in results[1:] for row in differences(results[0], other)]
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS[:-2])
     table["p_adj"] = holm(table["p_value"].to_numpy())
     table["significant"] = table["p_adj"] < ALPHA
+    base = results[0].summary.set_index(["metric", "scope", "stat"])["estimate"]
+    table["baseline_estimate"] = [base.get((m, sc, st), float("nan")) for m, sc, st in
+                                  zip(table.metric, table.scope, table.stat, strict=True)]
     meta = {"baseline": names[0], "scenarios": names, "seed": seed,
             "replications": replications, "alpha": ALPHA, "correction": "holm",
             "versions": results[0].meta["versions"],
             "stream_layout_version": results[0].meta["stream_layout_version"],
             "runtime_s": round(sum(r.meta["runtime_s"] for r in results), 3)}
-    return Comparison(results, table[COMPARISON_COLUMNS], meta)
+    return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate"]], meta)
 
 
 def primary_table(c: Comparison) -> str:

@@ -65,14 +65,16 @@ class RunResult:
     outputs: list[ReplicationOutput] = field(default_factory=list, repr=False)
 
 
-def _one(job: tuple[Scenario, int, int]) -> ReplicationOutput:
-    return run_replication(*job)
+def _one(job: tuple[Scenario, int, int, str]) -> ReplicationOutput:
+    s, seed, replication, records = job
+    return run_replication(s, seed, replication, records=records)
 
 
 def versions() -> dict[str, str]:
     """Versions of gatesim, Python and the libraries whose behaviour shapes the numbers."""
     out = {"python": platform.python_version()}
-    for pkg in ("gatesim", "simpy", "numpy", "scipy", "pandas", "pydantic"):
+    for pkg in ("gatesim", "simpy", "numpy", "scipy", "pandas", "pydantic", "matplotlib",
+                "jinja2"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -99,12 +101,13 @@ class Runner:
     """Runs replications of one scenario on an executor, with an optional progress bar."""
 
     def __init__(self, executor: Executor | None = None, progress: bool = False,
-                 label: str = "replications") -> None:
+                 records: str = "all", label: str = "replications") -> None:
         self.executor = executor or LocalExecutor(1)
-        self.progress, self.label = progress, label
+        self.progress, self.records, self.label = progress, records, label
 
-    def outputs(self, s: Scenario, seed: int, reps: range) -> list[ReplicationOutput]:
-        jobs = [(s, seed, r) for r in reps]
+    def outputs(self, s: Scenario, seed: int, reps: range, records: str | None = None
+                ) -> list[ReplicationOutput]:
+        jobs = [(s, seed, r, records or self.records) for r in reps]
         show = self.progress and sys.stderr.isatty()
         with tqdm(total=len(jobs), desc=f"{s.name} {self.label}", file=sys.stderr,
                   disable=not show, leave=False) as bar:
@@ -128,7 +131,7 @@ def stability(outs: list[ReplicationOutput], warmup_days: float) -> dict[str, An
         return {"unstable": False, "growth_per_day": None, "note": "fewer than 3 days to judge"}
     rate, lo, hi = growth_per_day(daily)
     span = max((o.horizon_h - o.warmup_h) / 24 for o in outs)
-    arrivals = np.mean([len(o.arrivals) for o in outs]) / max(span + warmup_days, 1e-9)
+    arrivals = np.mean([o.n_arrived for o in outs]) / max(span + warmup_days, 1e-9)
     unstable = bool(np.isfinite(lo) and lo > 0 and rate > UNSTABLE_SHARE * arrivals)
     return {"unstable": unstable, "growth_per_day": rate, "growth_ci": [lo, hi],
             "note": "backlog grows without bound" if unstable else "no sustained growth"}
@@ -146,15 +149,19 @@ def _half_width_ok(per_rep: pd.DataFrame, p: Precision) -> tuple[bool, float]:
 
 def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1,
         executor: Executor | None = None, precision: Precision | None = None,
-        progress: bool = False) -> RunResult:
-    """Run a scenario: summary, replication rows, time series and records as DataFrames."""
+        progress: bool = False, records: str = "all") -> RunResult:
+    """Run a scenario: summary, replication rows, time series and records as DataFrames.
+
+    ``records`` keeps per-truck and per-visit records of ``all`` trucks, a ``sample`` or
+    ``none``; the summary does not depend on it."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     t0 = time.perf_counter()
-    runner = Runner(executor or LocalExecutor(workers), progress)
+    runner = Runner(executor or LocalExecutor(workers), progress, records)
     warm: dict[str, Any] = {"method": "fixed", "days": s.clock.warmup_days}
     if s.clock.warmup_days == "auto":
-        warm = choose_warmup(runner.outputs(with_warmup(s, 0), seed, range(replications)))
+        pilot = runner.outputs(with_warmup(s, 0), seed, range(replications), records="none")
+        warm = choose_warmup(pilot)
         s = with_warmup(s, warm["days"])
     outs = runner.outputs(s, seed, range(replications))
     frames = run_frames(s, outs)
@@ -176,12 +183,13 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         "workers": getattr(runner.executor, "workers", None),
         "executor": type(runner.executor).__name__,
         "warmup": warm,
+        "records": records,
         "stability": stability(outs, float(s.clock.warmup_days)),
         "precision": prec,
         "stream_layout_version": STREAM_LAYOUT_VERSION,
         "versions": versions(),
         "runtime_s": round(time.perf_counter() - t0, 3),
-        "trucks_arrived": int(sum(len(o.arrivals) for o in outs)),
+        "trucks_arrived": int(sum(o.n_arrived for o in outs)),
         "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
     return RunResult(s, summarise(frames["replications"]), frames["replications"],

@@ -14,11 +14,14 @@ def truck_frame(out: ReplicationOutput) -> pd.DataFrame:
     """Per-truck records with names instead of indices: stream, class, attributes, lane."""
     names = out.names
     t = pd.DataFrame(out.trucks)
+    t["id"] = t["id"].astype("int64")
     t.insert(0, "replication", out.replication)
     cls = t["cls"].astype(int)
     for k, col in enumerate(("direction", "cargo", "site")):
         t[col] = [names["classes"][c][k] for c in cls]
     for attr in names["class_attributes"][0] if names["class_attributes"] else ():
+        if t.empty:
+            break
         t[attr] = [names["class_attributes"][c][attr] for c in cls]
     t["stream"] = [names["streams"][int(i)] for i in t["stream"]]
     t["lane"] = ["" if i < 0 else names["station_lane"][int(i)] for i in t["lane"]]
@@ -29,6 +32,7 @@ def truck_frame(out: ReplicationOutput) -> pd.DataFrame:
 
 def visit_frame(out: ReplicationOutput) -> pd.DataFrame:
     vis = pd.DataFrame(out.visits)
+    vis["truck"] = vis["truck"].astype("int64")
     vis.insert(0, "replication", out.replication)
     vis["station"] = [out.names["stations"][int(i)] for i in vis["station"]]
     vis["wait"] = vis["start"] - vis["ready"]

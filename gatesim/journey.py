@@ -65,13 +65,16 @@ class Station:
 
 
 class Truck:
-    __slots__ = ("id", "stream", "cls", "arrival", "path", "draws", "road_time", "lane")
+    __slots__ = ("id", "stream", "cls", "arrival", "path", "draws", "road_time", "lane", "wait",
+                 "counted", "record")
 
-    def __init__(self, id: int, stream: int, cls: TruckClass, arrival: float,
-                 path: list, draws: list[float]) -> None:
+    def __init__(self, id: int, stream: int, cls: TruckClass, arrival: float, path: list,
+                 draws: list[float], counted: bool = True, record: bool = True) -> None:
         self.id, self.stream, self.cls, self.arrival = id, stream, cls, arrival
         self.path, self.draws = path, draws
-        self.road_time = 0.0
+        self.counted, self.record = counted, record
+        """Counted in the statistics (arrived after the warm-up); records kept."""
+        self.road_time = self.wait = 0.0
         self.lane = -1
 
 
@@ -88,7 +91,8 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
         held = yield from park_on_arrival(env, truck, first.place, road, m)
         if held is None:
             return m.turned_away(truck, first.place)
-    visits = m.rec.visits
+    visits = m.rec.visits if truck.record else None
+    waits = m.acc.station_wait
     ready = truck.arrival
     last_visit = None
     kept: Place | None = None  # the yard whose slot the truck keeps while it is served
@@ -96,7 +100,8 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
     for i, step in enumerate(path):
         if step is TURN_BACK:  # sent back part-way: it leaves from wherever it is
             held.vacate(env.now)
-            visits.append((*last_visit, env.now))
+            if visits is not None:
+                visits.append((*last_visit, env.now))
             return m.left(truck, turned_back=True)
         station = step if isinstance(step, Station) else m.choose_station(step, truck)
         place = station.place
@@ -110,13 +115,17 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
                 held.vacate(now)
             else:
                 yield from move(env, truck, place, held)
-            visits.append((*last_visit, env.now))
+            if visits is not None:
+                visits.append((*last_visit, env.now))
         kept = place if i < last and place.slots is not None and waits_in(path[i + 1], place
                                                                           ) else None
         wait = station.pool.request(truck, place, kept is not None)
         if wait is not None:
             yield wait
         start = env.now
+        truck.wait += start - ready
+        if truck.counted:
+            waits[station.index].add(start - ready)
         if station.is_lane:  # admitted onto the lane, then across it
             yield env.timeout(station.headway)
             station.pool.release()
@@ -131,7 +140,8 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
         last_visit = (truck.id, station.index, ready, start, end)
         ready = end
     held.vacate(env.now)
-    visits.append((*last_visit, env.now))
+    if visits is not None:
+        visits.append((*last_visit, env.now))
     m.left(truck)
 
 

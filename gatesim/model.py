@@ -1,4 +1,4 @@
-"""Build one replication's SimPy model from a scenario, run it, return its records.
+"""Build one replication's SimPy model from a scenario, run it, return what it counted.
 
 Places, pools and stations come from the scenario's mappings (never one copy per lane);
 routes are expanded into a station list per truck at its arrival, from the truck's own draws.
@@ -12,20 +12,22 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
 import simpy
 
+from gatesim.accounts import SAMPLE_EVERY, Accounts, CargoAccount
 from gatesim.arrivals import ArrivalClock
 from gatesim.calendar import compile_calendar
 from gatesim.errors import GatesimError
 from gatesim.journey import TURN_BACK, Station, Truck, TruckClass, journey
 from gatesim.monitors import Level
 from gatesim.network import Place, Pool, Road
-from gatesim.records import LevelSummary, Recorder, ReplicationOutput
+from gatesim.observe import Observer
+from gatesim.records import Recorder, ReplicationOutput
 from gatesim.rng import TruckDraws
 from gatesim.schema import TURN_AWAY, ChooseStep, ExitStep, LaneStep, Scenario, StageStep, Step
 
 Audit = Callable[["Model"], None]
+RECORDS = {"all": 1, "sample": SAMPLE_EVERY, "none": 0}
 
 
 def pick(shares: dict[str, float], u: float) -> str:
@@ -50,8 +52,11 @@ def _branch_names(steps: list[Step]) -> Iterator[str]:
 class Model:
     """One replication: the SimPy environment and everything built in it."""
 
-    def __init__(self, s: Scenario, seed: int, replication: int) -> None:
+    def __init__(self, s: Scenario, seed: int, replication: int, records: str = "all") -> None:
         self.s, self.seed, self.replication = s, seed, replication
+        if records not in RECORDS:
+            raise ValueError(f"records: got {records!r}; expected one of {sorted(RECORDS)}")
+        self.record_every = RECORDS[records]
         self.env = env = simpy.Environment()
         self.horizon = s.clock.horizon_days * 24
         if s.clock.warmup_days == "auto":
@@ -62,20 +67,17 @@ class Model:
         self.all_roads = Level()
         self.n_arrived = self.n_left = self.n_turned = self.n_back = 0
         self._ids = 0
+        self.live: dict[int, Truck] = {}
+        """Trucks in the system now, by id."""
         self._build_places()
         self._build_stations()
+        cargo = {k: CargoAccount(c.time_budget_h) for k, c in s.cargo.items()}
+        self.acc = Accounts(self.warmup, self.horizon, cargo, len(self.stations))
         self._build_draws()
-        self.timeseries: list[tuple] = []
         for index, name in enumerate(s.arrivals):
             env.process(self._source(index, name))
-        self.arrival_times: list[float] = []
-        self.arrival_classes: list[int] = []
-        self.daily_in_system: list[float] = []
-        self._system_integral = self._integral_at_reset = self._day_start_integral = 0.0
         self._initial_trucks()
-        env.process(self._sampler())
-        if self.warmup > 0:
-            env.process(self._end_warmup())
+        self.observer = Observer(self)
 
     # --- building -------------------------------------------------------------------------
     def _build_places(self) -> None:
@@ -176,6 +178,7 @@ class Model:
             values = {"direction": spec.direction, "cargo": spec.cargo, "site": site, **attrs}
             cls = self.classes[key] = TruckClass(len(self.classes), spec.direction, spec.cargo,
                                                  site, values)
+            self.acc.new_class()
         return cls
 
     def _expand(self, steps: list[Step], cls: TruckClass, draws: list[float], out: list,
@@ -217,7 +220,10 @@ class Model:
             if not any(True for _ in _branch_names(route.steps)):
                 self._fixed_paths[cls.index] = path
         self._ids += 1
-        return Truck(self._ids, stream, cls, self.env.now, path, draws)
+        now = self.env.now
+        every = self.record_every
+        return Truck(self._ids, stream, cls, now, path, draws, now >= self.warmup,
+                     every > 0 and self._ids % every == 0)
 
     def choose_station(self, step: Station | tuple[Station, ...], truck: Truck) -> Station:
         """A fixed station, or the eligible lane with the shortest queue."""
@@ -256,81 +262,33 @@ class Model:
     # --- bookkeeping called by the journey ----------------------------------------------
     def arrived(self, truck: Truck) -> None:
         self.n_arrived += 1
-        self.arrival_times.append(truck.arrival)
-        self.arrival_classes.append(truck.cls.index)
+        self.live[truck.id] = truck
         self.system.add(1, self.env.now)
+
+    def _record(self, truck: Truck, exit: float, turned_away: int, turned_back: bool) -> None:
+        self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, exit,
+                        truck.road_time, truck.lane, turned_away, int(turned_back)))
 
     def turned_away(self, truck: Truck, place: Place) -> None:
         self.n_turned += 1
+        del self.live[truck.id]
         self.system.add(-1, self.env.now)
-        self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
-                        0.0, -1, place.index, 0))
+        self.acc.refused(truck, place.index)
+        if truck.record:
+            self._record(truck, self.env.now, place.index, False)
 
     def left(self, truck: Truck, turned_back: bool = False) -> None:
         """The truck leaves the system: its route done, or sent back part-way."""
+        now = self.env.now
         if turned_back:
             self.n_back += 1
         else:
             self.n_left += 1
-        self.system.add(-1, self.env.now)
-        self.rec.truck((truck.id, truck.stream, truck.cls.index, truck.arrival, self.env.now,
-                        truck.road_time, truck.lane, -1, int(turned_back)))
-
-    def visit(self, truck_id: int, station: int, ready: float, start: float, end: float,
-              left: float) -> None:
-        self.rec.visit((truck_id, station, ready, start, end, left))
-
-    # --- monitors -------------------------------------------------------------------------
-    def levels(self) -> Iterator[tuple[str, str, Level]]:
-        """Every level monitor as (metric, scope, monitor)."""
-        yield "in_system", "system", self.system
-        yield "road_queue", "system", self.all_roads
-        for place in self.places.values():
-            yield ("road_queue" if place.is_road else "yard_occupancy"), place.name, place.level
-        for st in self.stations:
-            yield "queue_length", st.scope, st.pool.queue
-            yield "used", st.scope, st.pool.used
-            yield "on_duty", st.scope, st.pool.on_duty
-            if st.is_lane:
-                yield "crossing", st.scope, st.crossing
-
-    def _end_warmup(self):
-        yield self.env.timeout(self.warmup)
-        self._system_integral += self.system.integral(self.env.now)
-        self._integral_at_reset = 0.0
-        for _, _, level in self.levels():
-            level.reset(self.env.now)
-
-    def _sampler(self):
-        """Hourly snapshots of every level, and crossings per lane in the past hour."""
-        env = self.env
-        self._crossed = [0] * len(self.stations)
-        for hour in range(math.ceil(self.horizon)):
-            if hour > env.now:
-                yield env.timeout(hour - env.now)
-            if hour and hour % 24 == 0:
-                self._day_mark()
-            self._snapshot(hour)
-
-    def _day_mark(self) -> None:
-        """Exact time-average of trucks in the system over the day just ended."""
-        now = self.env.now
-        total = self._system_integral + self.system.integral(now) - self._integral_at_reset
-        self.daily_in_system.append((total - self._day_start_integral) / 24)
-        self._day_start_integral = total
-
-    def _snapshot(self, hour: float) -> None:
-        row = [("in_system", "system", self.system.value),
-               ("road_queue", "system", self.all_roads.value)]
-        for place in self.places.values():
-            metric = "road_queue" if place.is_road else "yard_occupancy"
-            row.append((metric, place.name, place.level.value))
-        for st in self.stations:
-            row.append(("queue_length", st.scope, st.pool.queue.value))
-            if st.is_lane:
-                row.append(("departures", st.scope, st.crossed - self._crossed[st.index]))
-                self._crossed[st.index] = st.crossed
-        self.timeseries.append((hour, row))
+        del self.live[truck.id]
+        self.system.add(-1, now)
+        self.acc.left(truck, now, turned_back)
+        if truck.record:
+            self._record(truck, now, -1, turned_back)
 
     # --- running --------------------------------------------------------------------------
     def run(self, audit: Audit | None = None) -> ReplicationOutput:
@@ -344,34 +302,23 @@ class Model:
                 events += 1
                 audit(self)
             env.run(until=self.horizon)
-        now = env.now
-        if self.horizon % 24 == 0:
-            self._day_mark()
-        self._snapshot(self.horizon)
-        levels: dict[tuple[str, str], LevelSummary] = {}
-        for metric, scope, level in self.levels():
-            level.close(now)
-            if isinstance(level, Level):
-                levels[(metric, scope)] = LevelSummary(
-                    level.mean(), level.quantile(0.5), level.quantile(0.9), level.quantile(0.95),
-                    float(level.peak))
-        utilisation = {}
-        for st in self.stations:
-            duty = st.pool.on_duty.area
-            utilisation[st.scope] = st.pool.used.area / duty if duty > 0 else math.nan
-        trucks, visits = self.rec.arrays()
+        levels, utilisation = self.observer.finish()
         if self.n_arrived != self.n_left + self.n_back + self.n_turned + self.system.value:
             raise RuntimeError("truck conservation violated: arrived != left + turned + inside")
-        arrivals = np.array(self.arrival_times)
-        done = np.zeros(len(arrivals), dtype=bool)
-        done[trucks["id"].astype(np.int64) - 1] = True
+        inside = list(self.live.values())
+        self.acc.still_inside(inside)
+        for truck in inside:
+            if truck.record:
+                self._record(truck, math.nan, -1, False)
+        trucks, visits = self.rec.arrays()
+        crossed = [st.crossed - c0 for st, c0 in zip(self.stations,
+                                                      self.observer.crossed_at_warmup, strict=True)]
         return ReplicationOutput(
             replication=self.replication, seed=self.seed, trucks=trucks, visits=visits,
-            levels=levels, utilisation=utilisation, timeseries=self.timeseries,
+            levels=levels, utilisation=utilisation, timeseries=self.observer.timeseries,
             names=self.names(), warmup_h=self.warmup, horizon_h=self.horizon,
-            arrivals=arrivals, inside_arrivals=arrivals[~done],
-            arrival_classes=np.array(self.arrival_classes, dtype=np.int64), inside=~done,
-            daily_in_system=self.daily_in_system,
+            accounts=self.acc, n_arrived=self.n_arrived, inside=len(inside), crossed=crossed,
+            daily_in_system=self.observer.daily_in_system,
             runtime_s=time.perf_counter() - t0, events=events)
 
     def names(self) -> dict[str, Any]:
@@ -391,10 +338,13 @@ class Model:
         }
 
 
-def run_replication(s: Scenario, seed: int, replication: int, audit: Audit | None = None
-                    ) -> ReplicationOutput:
-    """Build and run one replication; ``audit`` (tests) is called after every event."""
-    return Model(s, seed, replication).run(audit)
+def run_replication(s: Scenario, seed: int, replication: int, audit: Audit | None = None,
+                    records: str = "all") -> ReplicationOutput:
+    """Build and run one replication; ``audit`` (tests) is called after every event.
+
+    ``records``: keep per-truck and per-visit records of ``all`` trucks, a ``sample`` (every
+    tenth) or ``none``; the statistics are the same in every mode."""
+    return Model(s, seed, replication, records).run(audit)
 
 
 def local_time(start: dt.datetime, hour: float) -> dt.datetime:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gatesim.accounts import Accounts
+
 TRUCK_FIELDS = ("id", "stream", "cls", "arrival", "exit", "road_time", "lane", "turned_away",
                 "turned_back")
 VISIT_FIELDS = ("truck", "station", "ready", "start", "end", "left")
@@ -57,15 +59,29 @@ class ReplicationOutput:
     levels: dict[tuple[str, str], LevelSummary]
     utilisation: dict[str, float]
     timeseries: list[tuple]
-    names: dict[str, list[str]] = field(default_factory=dict)
-    arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    inside_arrivals: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    arrival_classes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    inside: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
-    """Per truck id − 1: still in the system at the horizon."""
+    accounts: Accounts
+    n_arrived: int
+    inside: int
+    """Trucks still in the system at the horizon."""
+    crossed: list[int]
+    """Crossings completed per station within [warm-up, horizon] (0 for stages)."""
+    names: dict = field(default_factory=dict)
     daily_in_system: list[float] = field(default_factory=list)
     """Time-average of trucks in the system in each whole day from t = 0 (warm-up included)."""
     warmup_h: float = 0.0
     horizon_h: float = 0.0
     runtime_s: float = 0.0
     events: int = 0
+
+    @property
+    def arrivals(self) -> np.ndarray:
+        """Arrival times of the recorded trucks in id order (all of them in records 'all')."""
+        order = np.argsort(self.trucks["id"], kind="stable")
+        return self.trucks["arrival"][order]
+
+    @property
+    def inside_arrivals(self) -> np.ndarray:
+        """Arrival times of recorded trucks still inside at the horizon, in id order."""
+        still = np.isnan(self.trucks["exit"])
+        order = np.argsort(self.trucks["id"][still], kind="stable")
+        return self.trucks["arrival"][still][order]

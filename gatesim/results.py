@@ -73,7 +73,7 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
         write_csv(result.summary, tmp / "summary.csv")
         write_csv(result.replications, tmp / "replications.csv")
         write_csv(result.timeseries, tmp / "timeseries.csv")
-        if records:
+        if records and result.meta.get("records", "all") != "none":
             write_csv(result.trucks, tmp / "trucks.csv")
             write_csv(result.visits, tmp / "visits.csv")
         doc = {

@@ -108,7 +108,8 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
         point_dir = store / key
         if not (point_dir / "summary.csv").is_file():
-            result = run(s, replications, seed, workers, executor, progress=progress)
+            result = run(s, replications, seed, workers, executor, progress=progress,
+                         records="none")
             write_run(result, point_dir, records=False)
             computed += 1
         summary = pd.read_csv(point_dir / "summary.csv", keep_default_na=False,
@@ -123,6 +124,9 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
     bar.close()
     table = pd.concat(frames, ignore_index=True)[[*names, *SUMMARY_COLUMNS]]
     meta = {"params": names, "values": {p: v for p, v in params}, "seed": seed,
+            "scenario_file": str(scenario_path),
+            "scenario": load_scenario(scenario_path, overrides).model_dump(mode="json",
+                                                                           by_alias=True),
             "replications": replications, "points": done, "computed": computed,
             "target": None if target is None else target.__dict__,
             "best": None if target is None else best_point(table, names, target),

@@ -112,7 +112,7 @@ FIELD_CASES = [
          "got 'two'"),
     case("horizon_list", ["clock.horizon_days=[1]"], "clock.horizon_days", "got [1]"),
     case("step_is_string", ["routes.export_fresh.steps.0=documents"],
-         "routes.export_fresh.steps[0]", "stage, lane or choose"),
+         "routes.export_fresh.steps[0]", "stage, lane, choose or exit"),
     case("service_is_number", ["stages.documents.service=5"], "stages.documents.service"),
     case("stage_is_null", ["stages.documents=null"], "stages.documents"),
     case("servers_fractional", ["stages.documents.servers=2.5"], "stages.documents.servers"),

@@ -130,9 +130,12 @@ def test_compare_cli_writes_the_comparison_contract(tmp_path):
     assert p.returncode == 0, p.stderr
     assert "more_quarantine vs small_gate" in p.stdout
     table = pd.read_csv(out / "comparison.csv")
-    assert list(table.columns) == ["metric", "scope", "stat", "scenario", "baseline", "estimate",
-                                   "diff", "ci_low", "ci_high", "n", "p_value", "p_adj",
-                                   "significant"]
+    assert list(table.columns[:13]) == ["metric", "scope", "stat", "scenario", "baseline",
+                                        "estimate", "diff", "ci_low", "ci_high", "n", "p_value",
+                                        "p_adj", "significant"]
+    assert (table.baseline == "small_gate").all()  # the baseline's name; its value follows
+    row = table.set_index(["metric", "scope", "stat"]).loc[("wait_h", "system", "mean")]
+    assert row.estimate - row.baseline_estimate == pytest.approx(row["diff"])
     assert (out / "small_gate" / "summary.csv").is_file()
     assert (out / "more_quarantine" / "summary.csv").is_file()
     doc = json.loads((out / "comparison.json").read_text())
@@ -150,3 +153,18 @@ def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
     assert "0 computed, 2 reused" in p.stdout
     bad = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=9:1:1")
     assert bad.returncode == 2 and bad.stderr.startswith("gatesim: error: --param")
+
+
+@pytest.mark.parametrize("records", ["sample", "none"])
+def test_summary_does_not_depend_on_the_records_kept(records):
+    s = load_scenario(SMALL_GATE)
+    full = run(s, replications=2, seed=9)
+    lean = run(s, replications=2, seed=9, records=records)
+    pd.testing.assert_frame_equal(full.summary, lean.summary)
+    pd.testing.assert_frame_equal(full.timeseries, lean.timeseries)
+    if records == "none":
+        assert lean.trucks.empty and lean.visits.empty
+    else:
+        ids = lean.trucks["id"]
+        assert len(lean.trucks) > 0 and (ids % 10 == 0).all()
+        assert set(lean.visits["truck"]) <= set(ids)

@@ -22,6 +22,7 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "dask"], default="local")
     p.add_argument("--scheduler", help="address of a running dask scheduler (with --executor dask)")
     p.add_argument("--out", type=Path, help="results directory")
+    p.add_argument("--no-report", action="store_true", help="skip report.html and its plots")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
@@ -49,6 +50,10 @@ def parser() -> argparse.ArgumentParser:
                     help="a swept field: path=lo:hi:step or path=a,b,c (repeat for a grid)")
     sw.add_argument("--target", help="e.g. road_queue/system/p95<=5, judged on the CI bound")
     _common(sw)
+    rep = sub.add_parser("report", help="(re)build report.html from a results directory")
+    rep.add_argument("results", type=Path, help="a run, compare or sweep results directory")
+    rep.add_argument("--out", type=Path, help="the HTML file (default RESULTS/report.html)")
+    rep.add_argument("--quiet", "-q", action="store_true")
     return p
 
 
@@ -68,6 +73,15 @@ def _executor(args: argparse.Namespace):
 def _say(args: argparse.Namespace, text: str) -> None:
     if not args.quiet:
         print(text)
+
+
+def _report(args: argparse.Namespace, out: Path) -> None:
+    """The report at the end of run, compare and sweep (unless --no-report)."""
+    if args.no_report:
+        return
+    from gatesim.report import build_report
+
+    _say(args, f"report: {build_report(out)}")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -105,6 +119,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"  precision not reached after {m['replications']} replications "
                   f"(half-width {m['precision']['half_width_rel']:.1%})")
     _say(args, f"results: {out}")
+    _report(args, out)
     return 0
 
 
@@ -137,6 +152,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     write_comparison(c, out)
     _say(args, primary_table(c))
     _say(args, f"results: {out}")
+    _report(args, out)
     return 0
 
 
@@ -160,10 +176,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         _say(args, f"smallest point meeting {goal} (judged on the 95 % CI): "
                    f"{best if best else 'none in the grid'}")
     _say(args, f"results: {out}")
+    _report(args, out)
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep}
+def cmd_report(args: argparse.Namespace) -> int:
+    from gatesim.report import build_report
+
+    _say(args, f"report: {build_report(args.results, args.out)}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

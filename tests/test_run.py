@@ -33,7 +33,7 @@ def two_runs(tmp_path_factory):
     for k in range(2):
         out = tmp_path_factory.mktemp(f"run{k}") / "res"
         p = gatesim("run", str(SMALL_GATE), "-r", "3", "--seed", "7", "--workers", str(k + 1),
-                    "--out", str(out), "--quiet")
+                    "--out", str(out), "--quiet", "--no-report")
         assert p.returncode == 0, p.stderr
         assert p.stdout == ""
         outs.append(out)
@@ -102,18 +102,22 @@ def test_default_scenario_runs(tmp_path):
     p = gatesim("run", "scenarios/huu_nghi.yaml", "-r", "2", "--days", "4", "--out",
                 str(tmp_path / "hn"))
     assert p.returncode == 0, p.stderr
-    assert "throughput" in p.stdout
+    assert "throughput" in p.stdout and "report: " in p.stdout
+    assert (tmp_path / "hn" / "report.html").is_file()
     summary = pd.read_csv(tmp_path / "hn" / "summary.csv")
     tput = summary.set_index(["metric", "scope", "stat"]).loc[
         ("throughput_per_day", "system", "mean"), "estimate"]
-    assert 500 < tput < 1200  # reported 784–861 cleared per day (facts §1b)
+    # Hữu Nghị and the 1088/2-1089 lane cleared 1131-1298 a day in Aug 2024 (facts §1b); the
+    # calibrated comparison lives in tests/test_face_validation.py
+    assert 700 < tput < 2000
 
 
 def test_existing_results_replaced_whole(tmp_path):
     out = tmp_path / "res"
-    assert gatesim("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q").returncode == 0
+    args = ("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q", "--no-report")
+    assert gatesim(*args).returncode == 0
     (out / "stale.txt").write_text("from an older run")
-    assert gatesim("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q").returncode == 0
+    assert gatesim(*args).returncode == 0
     assert not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging leftovers
 
@@ -126,7 +130,8 @@ def test_compare_cli_writes_the_comparison_contract(tmp_path):
     variant = tmp_path / "variant.yaml"
     variant.write_text(f"extends: {SMALL_GATE}\nname: more_quarantine\n"
                        "stages:\n  quarantine:\n    servers: 3\n")
-    p = gatesim("compare", str(SMALL_GATE), str(variant), "-r", "3", "--out", str(out))
+    p = gatesim("compare", str(SMALL_GATE), str(variant), "-r", "3", "--out", str(out),
+                "--no-report")
     assert p.returncode == 0, p.stderr
     assert "more_quarantine vs small_gate" in p.stdout
     table = pd.read_csv(out / "comparison.csv")
@@ -145,11 +150,11 @@ def test_compare_cli_writes_the_comparison_contract(tmp_path):
 def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
     out = tmp_path / "sw"
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
-                "--target", "queue_length/documents/mean<=1000", "--out", str(out))
+                "--target", "queue_length/documents/mean<=1000", "--out", str(out), "--no-report")
     assert p.returncode == 0, p.stderr
     assert "2 points (2 computed" in p.stdout and "yards.front.slots': 10" in p.stdout
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
-                "--out", str(out))
+                "--out", str(out), "--no-report")
     assert "0 computed, 2 reused" in p.stdout
     bad = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=9:1:1")
     assert bad.returncode == 2 and bad.stderr.startswith("gatesim: error: --param")

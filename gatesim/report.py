@@ -1,0 +1,347 @@
+"""The HTML report: one self-contained file a planner can put in front of the province.
+
+Built from a results directory only — a run, a comparison of scenarios or a capacity sweep —
+so it can be rebuilt at any time without simulating. Plots are embedded as base64 PNG and the
+styles are inline: the file opens offline and fetches nothing. The PNG and SVG files are also
+left in ``plots/`` next to the report for slides.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+import math
+import os
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+import jinja2
+import pandas as pd
+
+from gatesim import plots, resultfiles
+from gatesim.errors import GatesimError
+from gatesim.loader import validate
+from gatesim.resultfiles import PRIMARY, RunFiles, metric_label
+from gatesim.schema import Calendar, ChooseStep, LaneStep, Scenario, StageStep
+from gatesim.sources import sources
+
+Kind = Literal["run", "comparison", "sweep"]
+CAPTIONS = {
+    "in_system": "Trucks in the system (from arrival to leaving), hourly.",
+    "yard_occupancy": "Trucks parked in each yard, hourly, against its number of slots.",
+    "road_queue": "Trucks queuing on the approach roads, hourly.",
+    "typical_day": "The same days folded onto one day (after the warm-up): when queues build "
+                   "up and when the backlog peaks, and how long a truck arriving at each hour "
+                   "waits in total.",
+    "distributions": "Share of trucks whose time in the system (or wait at a stage) was at "
+                     "most the value on the axis. Trucks that arrived after the warm-up and "
+                     "left before the end; those still inside appear in the key figures as "
+                     "'time so far'.",
+    "throughput": "Trucks crossing per simulated day on each lane and direction.",
+    "utilisation": "Share of on-duty time each stage's servers (or each lane) were busy; "
+                   "near 1 means the stage is a bottleneck.",
+    "comparison": "Difference of each key figure from the baseline, paired over replications "
+                  "with common random numbers. Green/red: significantly better/worse after "
+                  "Holm's correction for testing several figures; grey: not significant.",
+    "sweep": "The figure against the swept capacity, with its 95 % confidence band. The "
+             "smallest capacity meeting the target is judged on the cautious end of the band.",
+}
+LEVEL_NOTE = (" Line: mean of the replications; band: 95 % confidence interval across "
+              "replications. Shaded: opening hours of the first lane; hatched: warm-up, "
+              "excluded from every statistic.")
+
+
+def kind_of(results_dir: Path) -> Kind:
+    """Which results a directory holds: a comparison, a sweep or a single run."""
+    d = Path(results_dir)
+    if (d / "comparison.csv").is_file():
+        return "comparison"
+    if (d / "sweep.csv").is_file():
+        return "sweep"
+    if (d / "summary.json").is_file():
+        return "run"
+    raise GatesimError(f"{d}: not a results directory (no summary.json, comparison.csv or "
+                       "sweep.csv)")
+
+
+def fmt(x: Any) -> str:
+    """A number as a planner reads it: 3 significant figures or so, '–' when missing."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, bool | str):
+        return str(x)
+    a = abs(x)
+    return f"{x:,.0f}" if a >= 100 else f"{x:.1f}" if a >= 10 else f"{x:.2f}"
+
+
+def _figure(png: Path) -> dict[str, str]:
+    stem = png.stem
+    caption = CAPTIONS["sweep" if stem.startswith("sweep") else stem]
+    if stem in plots.LEVELS:
+        caption += LEVEL_NOTE
+    return {"stem": stem, "caption": caption, "svg": png.with_suffix(".svg").name,
+            "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()}
+
+
+# --- the scenario in plain language ---------------------------------------------------------
+def _dist(d: Any) -> str:
+    mean_min = d.mean_h() * 60
+    spread = f", CV {math.sqrt(d.scv()):.2f}" if d.scv() > 0 else ""
+    return f"{d.dist}, mean {fmt(mean_min)} min{spread}"
+
+
+def _when(cond: dict[str, Any]) -> str:
+    """An attribute condition in words: 'preregistered', 'not predeclared', 'site = x'."""
+    return " and ".join(k if v is True else f"not {k}" if v is False else f"{k} = {v}"
+                        for k, v in cond.items())
+
+
+def _steps(steps: list) -> str:
+    parts = []
+    for st in steps:
+        if isinstance(st, StageStep):
+            text = st.stage
+        elif isinstance(st, LaneStep):
+            lanes = [st.lane] if isinstance(st.lane, str) else st.lane
+            text = "lane " + " or ".join(lanes) + (" (shortest queue)" if len(lanes) > 1 else "")
+        elif isinstance(st, ChooseStep):
+            opts = [f"{name} {o.p:.0%}" + (f": {_steps(o.steps)}" if o.steps else "")
+                    for name, o in st.options.items()]
+            text = f"{st.choose} ({'; '.join(opts)})"
+        else:                                   # any other kind of step, by its fields
+            text = " ".join(f"{k} {v}" for k, v in st.model_dump(exclude={"when"}).items())
+        parts.append(text + (f" [if {_when(st.when)}]" if st.when else ""))
+    return " → ".join(parts)
+
+
+def _calendar(cal: Calendar) -> str:
+    rules = []
+    for rule in cal.weekly:
+        days = "every day" if len(rule.days) == 7 else ", ".join(rule.days)
+        wins = ", ".join(f"{w.open}–{w.close}" + (f" ({w.servers} on duty)" if w.servers else "")
+                         + (f" (only {_when(w.only)})" if w.only else "") for w in rule.windows)
+        rules.append(f"{days} {wins or 'closed'}")
+    for o in cal.overrides:
+        span = f"{o.start:%d %b %Y}" + (f" to {o.end:%d %b %Y}" if o.end != o.start else "")
+        wins = ", ".join(f"{w.open}–{w.close}" + (f" (only {_when(w.only)})" if w.only else "")
+                         for w in o.windows)
+        wins = wins or "closed"
+        rules.append(f"{span}: {wins}" + (f" ({o.note})" if o.note not in ("", wins) else ""))
+    offset = f"; on a clock {cal.clock_offset_h:+g} h from Hanoi" if cal.clock_offset_h else ""
+    return "; ".join(rules) + offset
+
+
+def _days(x: float) -> str:
+    return f"{x:g} day" + ("" if x == 1 else "s")
+
+
+def _flat(x: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(x, dict):
+        return {k: v for key, val in x.items() for k, v in _flat(val, f"{prefix}{key}.").items()}
+    return {prefix.rstrip("."): json.dumps(x, ensure_ascii=False)}
+
+
+def differences(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(dotted field, base value, other value) where two resolved scenarios differ."""
+    a, b = _flat(base), _flat(other)
+    return [(k, a.get(k, "–"), b.get(k, "–")) for k in sorted(a.keys() | b.keys())
+            if k != "name" and a.get(k) != b.get(k)]
+
+
+def describe(s: Scenario) -> dict[str, Any]:
+    """The scenario as tables of plain facts (what a planner checks before any number)."""
+    arrivals = []
+    for name, a in s.arrivals.items():
+        rate = a.rate_per_day if a.rate_per_day is not None else 24 / a.interarrival.mean_h()
+        pattern = []
+        if a.hourly_profile:
+            peak = max(range(24), key=a.hourly_profile.__getitem__)
+            pattern.append(f"busiest hour {peak:02d}:00")
+        pattern += [f"{d} ×{m:g}" for d, m in a.weekday_multipliers.items()]
+        pattern += [f"{m.start:%d %b}–{m.end:%d %b} ×{m.factor:g}" for m in a.date_multipliers]
+        shares = {**s.attributes, **a.attributes}
+        arrivals.append({"name": name, "direction": a.direction, "cargo": a.cargo,
+                         "rate": f"{rate:g}", "pattern": ", ".join(pattern) or "steady",
+                         "shares": ", ".join(f"{k} {v:.0%}" for k, v in shares.items())})
+    lanes = []
+    for name, lane in s.lanes.items():
+        for direction in ("export", "import"):
+            side = lane.side(direction)
+            if side:
+                lanes.append({"name": name, "direction": direction,
+                              "capacity": f"{side.capacity_per_hour:g}", "yard": side.yard,
+                              "calendar": side.calendar or "always open",
+                              "caps": ", ".join(f"{k} {v}/day" for k, v in side.daily_cap.items())
+                              or "none", "eligible": _when(lane.eligible) or "all trucks",
+                              "crossing": _dist(lane.crossing_time)})
+    start = s.clock.start
+    return {
+        "name": s.name, "description": s.description,
+        "period": f"{_days(s.clock.horizon_days)} from {start:%a %d %b %Y %H:%M} (Hanoi time)",
+        "warmup": _days(s.clock.warmup_days),
+        "arrivals": arrivals,
+        "stages": [{"name": n, "servers": st.servers, "service": _dist(st.service),
+                    "yard": st.yard, "calendar": st.calendar or "always open"}
+                   for n, st in s.stages.items()],
+        "yards": [{"name": n, "slots": y.slots or "unlimited",
+                   "full": {None: "trucks wait where they are", "turn_away": "trucks turned away"}
+                   .get(y.overflow, f"trucks queue on {y.overflow}")} for n, y in s.yards.items()],
+        "lanes": lanes,
+        "calendars": [{"name": n, "text": _calendar(c)} for n, c in s.calendars.items()],
+        "routes": [{"name": n, "who": f"{r.direction} {r.cargo}" + (f" at {r.site}" if r.site
+                                                                     else ""),
+                    "steps": _steps(r.steps)} for n, r in s.routes.items()],
+        "initial": [f"{i.count} {i.stream} trucks at {i.at}" for i in s.initial_state],
+    }
+
+
+# --- sources and assumptions from the scenario file's comments ----------------------------
+
+
+def _assumptions(meta: dict[str, Any]) -> dict[str, Any]:
+    file = meta.get("scenario_file")
+    if not file:
+        return {"file": None, "missing": "source comments not available (the results do not "
+                                          "name the scenario file)"}
+    try:
+        notes, rows = sources(Path(file))
+    except OSError as exc:
+        return {"file": file, "missing": f"source comments not available ({exc.strerror}: "
+                                         f"{file})"}
+    return {"file": file, "missing": None, "notes": notes, "rows": rows,
+            "n_assumed": sum("assumption" in r["kind"] for r in rows)}
+
+
+# --- figures, provenance, validation ------------------------------------------------------
+def key_figures(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The primary metrics of a summary with their 95 % intervals."""
+    s = summary.set_index(["metric", "scope", "stat"])
+    rows = []
+    for key in PRIMARY:
+        if key in s.index:
+            r = s.loc[key]
+            note = r["note"] if isinstance(r["note"], str) else ""
+            rows.append({"key": key, "label": metric_label(key[0], key[2]), "estimate":
+                         r["estimate"], "low": r["ci_low"], "high": r["ci_high"], "n": r["n"],
+                         "note": note})
+    return rows
+
+
+def provenance(meta: dict[str, Any]) -> list[tuple[str, str]]:
+    """Seed, replications, layout version, run time, host and versions, where recorded."""
+    host = meta.get("host") or {}
+    rows = [("seed", meta.get("seed")), ("replications", meta.get("replications")),
+            ("worker processes", meta.get("workers")),
+            ("random-stream layout version", meta.get("stream_layout_version")),
+            ("run time (s)", meta.get("runtime_s")), ("trucks arrived", meta.get("trucks_arrived")),
+            ("host", f"{host.get('cpus')} CPUs, {host.get('platform')}" if host else None),
+            ("scenario file", meta.get("scenario_file"))]
+    versions = dict(meta.get("versions") or {})
+    for pkg in ("matplotlib", "jinja2"):
+        versions[f"{pkg} (report)"] = metadata.version(pkg)
+    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
+    return [(k, str(v)) for k, v in rows if v is not None]
+
+
+def _validation(d: Path) -> dict[str, Any] | None:
+    f = d / "validation.csv"
+    if not f.is_file():
+        return None
+    v = pd.read_csv(f)
+    v["passed"] = resultfiles.as_bool(v["passed"])
+    return {"rows": v.to_dict(orient="records"), "passed": int(v["passed"].sum()),
+            "total": len(v)}
+
+
+def _scenario_block(run: RunFiles, plot_dir: Path) -> dict[str, Any]:
+    return {"name": run.scenario.name, "describe": describe(run.scenario),
+            "key_figures": key_figures(run.summary), "assumptions": _assumptions(run.meta),
+            "figures": [_figure(p) for p in plots.plot_run(run, plot_dir)],
+            "records": run.trucks is not None and run.visits is not None, "differences": None}
+
+
+# --- the three kinds of results -----------------------------------------------------------
+def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
+    run = resultfiles.read_run(d)
+    return {"scenarios": [_scenario_block(run, plot_dir)], "meta": run.meta}
+
+
+def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
+    meta = json.loads((d / "comparison.json").read_text(encoding="utf-8"))
+    cmp = pd.read_csv(d / "comparison.csv")
+    names = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
+    runs = [resultfiles.read_run(d / n) for n in names]
+    blocks = [_scenario_block(run, plot_dir / run.scenario.name) for run in runs]
+    for block, run in zip(blocks[1:], runs[1:], strict=True):
+        block["differences"] = differences(runs[0].meta["scenario"], run.meta["scenario"])
+    cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
+        significant=lambda c: resultfiles.as_bool(c["significant"]))
+    rows = []
+    for key in PRIMARY:
+        sel = cmp[(cmp["metric"] == key[0]) & (cmp["scope"] == key[1]) & (cmp["stat"] == key[2])]
+        for r in sel.to_dict(orient="records"):
+            better = (r["diff"] > 0) == (key[0] in plots.HIGHER_IS_BETTER)
+            rows.append({**r, "label": metric_label(key[0], key[2]),
+                         "verdict": ("better" if better else "worse") if r["significant"] else ""})
+    side = [{"label": metric_label(key[0], key[2]),
+             "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
+                       for b in blocks]} for key in PRIMARY]
+    figure = _figure(plots.plot_comparison(cmp, meta["baseline"], plot_dir))
+    return {"scenarios": blocks, "meta": meta, "figures": [figure],
+            "comparison": {"baseline": meta["baseline"], "rows": rows, "side": side}}
+
+
+def _sweep_context(d: Path, plot_dir: Path) -> dict[str, Any]:
+    spec = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
+    sw = pd.read_csv(d / "sweep.csv")
+    keys = plots.sweep_keys(spec)
+    params, target = list(spec["params"]), spec.get("target")
+    points = []
+    for values, g in sw.groupby(params, sort=True):
+        values = values if isinstance(values, tuple) else (values,)
+        g = g.set_index(["metric", "scope", "stat"])
+        cells = [g.loc[k].to_dict() if k in g.index else None for k in keys]
+        meets = None
+        if target and cells[0] is not None:
+            meets = (cells[0]["ci_high"] <= target["value"] if target["op"] == "<="
+                     else cells[0]["ci_low"] >= target["value"])
+        points.append({"setting": values, "cells": cells, "meets": meets,
+                       "best": spec.get("best") == dict(zip(params, values, strict=True))})
+    scenario = spec.get("scenario")
+    blocks = []
+    if scenario:
+        s = validate(scenario, str(d / "sweep.json"))
+        blocks.append({"name": s.name, "describe": describe(s), "assumptions":
+                       _assumptions(spec), "key_figures": [], "figures": [], "records": False,
+                       "differences": None})
+    return {"scenarios": blocks, "meta": spec,
+            "figures": [_figure(plots.plot_sweep(sw, spec, plot_dir, k)) for k in keys],
+            "sweep": {"params": params, "target": target, "best": spec.get("best"),
+                      "labels": [metric_label(m, st, sc) for m, sc, st in keys],
+                      "points": points}}
+
+
+def build_report(results_dir: Path, out: Path | None = None) -> Path:
+    """Write one self-contained ``report.html`` for a run, comparison or sweep directory.
+
+    The plots are also written as PNG and SVG under ``plots/`` next to the report.
+    """
+    d = Path(results_dir)
+    out = Path(out) if out is not None else d / "report.html"
+    kind = kind_of(d)
+    build = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}
+    context = build[kind](d, out.parent / "plots")
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["fmt"] = fmt
+    html = env.get_template("report.html.j2").render(
+        kind=kind, validation=_validation(d), provenance=provenance(context["meta"]),
+        generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        **{"figures": [], "comparison": None, "sweep": None, **context})
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.partial")
+    tmp.write_text(html, encoding="utf-8")
+    os.replace(tmp, out)
+    return out

@@ -1,0 +1,212 @@
+"""The HTML report: every section for a run, a comparison and a sweep; self-contained; and it
+renders in a real headless Chromium without errors and with every image loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from playwright.sync_api import sync_playwright
+
+from gatesim import plots, resultfiles
+from gatesim.errors import GatesimError
+from gatesim.report import build_report, fmt, kind_of
+from gatesim.sources import parse_sources
+from tests.conftest import SMALL_GATE
+from tests.test_plots import write_comparison, write_small_run, write_sweep
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"]
+SECTIONS = ["scenario", "key-figures", "plots", "assumptions", "validation", "provenance"]
+PNG = '<img src="data:image/png;base64,'
+RUN_PLOTS = 7
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory) -> dict[str, Path]:
+    """report.html of a run (with validation.csv and its scenario file named), a comparison
+    (one scenario without per-truck records) and a sweep."""
+    root = tmp_path_factory.mktemp("report")
+    run = write_small_run(root / "run")
+    doc = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    (run / "summary.json").write_text(json.dumps({**doc, "scenario_file": str(SMALL_GATE)}),
+                                      encoding="utf-8")
+    pd.DataFrame([("mm1", "wait_h", 1.0, 1.02, 0.97, 1.07, 0.02, 0.05, True),
+                  ("mm1_heavy", "wait_h", 9.0, 7.9, 7.5, 8.3, -0.12, 0.05, False)],
+                 columns=["case", "metric", "theory", "simulated", "ci_low", "ci_high",
+                          "rel_error", "half_width_rel", "passed"]).to_csv(
+        run / "validation.csv", index=False)
+    cmp = root / "cmp"
+    write_small_run(cmp / "small_gate")
+    write_small_run(cmp / "more_staff", ("name=more_staff", "stages.documents.servers=4"),
+                    records=False)
+    write_comparison(cmp, "small_gate", "more_staff")
+    write_sweep(root / "sweep")
+    return {kind: build_report(root / kind) for kind in ("run", "cmp", "sweep")}
+
+
+def section(html: str, name: str) -> str:
+    m = re.search(rf'<section id="{name}">(.*?)</section>', html, re.S)
+    assert m, f"no section {name}"
+    return m.group(1)
+
+
+@pytest.mark.parametrize(("kind", "images"), [("run", RUN_PLOTS), ("cmp", 1 + 2 * RUN_PLOTS - 1),
+                                              ("sweep", 1)])
+def test_report_is_complete_and_self_contained(reports, kind, images):
+    html = reports[kind].read_text(encoding="utf-8")
+    assert all(f'<section id="{s}">' in html for s in SECTIONS)
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))
+    assert section(html, "plots").count(PNG) == images == html.count("<img ")
+    refs = re.findall(r'(?:src|href)\s*=\s*["\']?([^"\'\s>]+)', html)
+    assert refs and not [r for r in refs if not r.startswith(("data:image/png;base64,", "#"))]
+    assert not re.search(r"https?://|<script|<link|@import|url\(", html)
+
+
+def test_kind_of_tells_the_three_kinds_apart(reports, tmp_path):
+    assert [kind_of(p.parent) for p in reports.values()] == ["run", "comparison", "sweep"]
+    with pytest.raises(GatesimError, match="not a results directory"):
+        kind_of(tmp_path)
+
+
+def test_run_report_key_figures_validation_and_sources(reports):
+    html = reports["run"].read_text(encoding="utf-8")
+    summary = pd.read_csv(reports["run"].parent / "summary.csv")
+    key = section(html, "key-figures")
+    for metric, scope, stat in plots.PRIMARY:
+        row = summary[(summary.metric == metric) & (summary.scope == scope)
+                      & (summary.stat == stat)].iloc[0]
+        label = resultfiles.metric_label(metric, stat)
+        assert re.search(rf"{re.escape(label)}</td><td class=\"num\">{re.escape(fmt(row.estimate))}"
+                         rf"</td>\s*<td class=\"num\">{re.escape(fmt(row.ci_low))} – ", key)
+    validation = section(html, "validation")
+    assert "1 of 2 checks" in validation
+    assert validation.count('class="pass"') == 1 and validation.count('class="fail"') == 1
+    assert "From the comments of" in section(html, "assumptions")
+    scenario = section(html, "scenario")
+    assert "6 days from Thu 08 Feb 2024 00:00" in scenario and "customs_shifts" in scenario
+    assert "documents → channel (green 70%; red 30%: inspection)" in scenario
+    provenance = section(html, "provenance")
+    assert "seed</th><td>1<" in provenance and "matplotlib (report)" in provenance
+    assert (reports["run"].parent / "plots" / "typical_day.svg").stat().st_size > 0
+
+
+def test_comparison_report_shows_differences_and_each_scenario(reports):
+    html = reports["cmp"].read_text(encoding="utf-8")
+    assert "stages.documents.servers" in section(html, "scenario")
+    key = section(html, "key-figures")
+    assert key.count("significantly better") + key.count("significantly worse") == 4
+    assert key.count("not significant") == 4
+    plot_section = section(html, "plots")
+    assert 'id="plot-comparison"' in plot_section
+    assert "Per-truck records were not written" in plot_section
+    assert "source comments not available" in section(html, "assumptions")
+    assert "Validation was not run" in section(html, "validation")
+
+
+def test_sweep_report_marks_the_smallest_capacity(reports):
+    html = reports["sweep"].read_text(encoding="utf-8")
+    key = section(html, "key-figures")
+    assert "yards.front.slots = 12" in key
+    best = re.findall(r'<tr class="best">\s*<td class="num">(\d+)</td>', key)
+    assert best == ["12"]
+    assert key.count(">yes") == 3 and key.count(">no<") == 2
+
+
+def test_sweep_report_describes_its_base_scenario_escaped(reports, tmp_path):
+    spec = json.loads((reports["sweep"].parent / "sweep.json").read_text(encoding="utf-8"))
+    scenario = json.loads((reports["run"].parent / "summary.json").read_text(encoding="utf-8"))
+    scenario = {**scenario["scenario"], "description": "<b>bold</b> & more"}
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    (sweep / "sweep.csv").write_bytes((reports["sweep"].parent / "sweep.csv").read_bytes())
+    (sweep / "sweep.json").write_text(json.dumps({**spec, "scenario": scenario}),
+                                      encoding="utf-8")
+    out = build_report(sweep, tmp_path / "elsewhere" / "r.html")
+    assert out == tmp_path / "elsewhere" / "r.html"
+    assert (tmp_path / "elsewhere" / "plots" / "sweep_road_queue_system_p95.svg").is_file()
+    text = section(out.read_text(encoding="utf-8"), "scenario")
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in text and "<b>bold" not in text
+    assert "Stages (checks a truck goes through)" in text
+
+
+def test_parse_sources_names_fields_values_and_kinds():
+    text = """# Header note.
+name: x   # not a number
+description: >
+  folded text: with a colon # and a hash
+clock:
+  horizon_days: 14               # assumption: two weeks
+yards:
+  front: {slots: 300}            # src: §6 sizes
+calendars:
+  c:
+    weekly:
+      - windows: [{open: "07:00", close: "19:00"}]   # src: §2 hours; assumption: late
+routes:
+  r:
+    steps:
+      - stage: a
+      - choose: ch
+        options:
+          green: {p: 0.5}        # assumption: §3 gap
+"""
+    notes, rows = parse_sources(text)
+    assert notes == ["Header note."]
+    assert [(r["field"], r["value"], r["kind"]) for r in rows] == [
+        ("clock.horizon_days", "14", "assumption"),
+        ("yards.front", "{slots: 300}", "source"),
+        ("calendars.c.weekly[].windows", '[{open: "07:00", close: "19:00"}]',
+         "source + assumption"),
+        ("routes.r.steps[].options.green", "{p: 0.5}", "assumption"),
+    ]
+
+
+def chromium(path: Path = CHROMIUM) -> Path:
+    """The browser for the rendering test: skipped without it, except on CI where it must be."""
+    if path.is_file():
+        return path
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{path} is missing but CI=true: the report's browser test must run on CI "
+                    "(install Debian's chromium package, as .ci/run does)")
+    pytest.skip(f"{path} not installed")
+
+
+def test_missing_chromium_skips_locally_and_fails_on_ci(tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        chromium(tmp_path / "no-chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        chromium(tmp_path / "no-chromium")
+
+
+def test_report_renders_in_headless_chromium(reports, tmp_path):
+    executable = chromium()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(executable), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 900})
+            errors: list[str] = []
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
+                    else errors.append(f"network request {r.url}"))
+            for kind, report in reports.items():
+                page.goto(report.as_uri(), wait_until="load")
+                assert page.evaluate("Array.from(document.images).every("
+                                     "i => i.complete && i.naturalWidth > 0)")
+                assert page.evaluate("document.images.length") > 0
+                shot = tmp_path / f"{kind}.png"
+                page.screenshot(path=str(shot), full_page=True)
+                assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+                assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+    assert errors == []

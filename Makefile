@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/gatesim run scenarios/huu_nghi.yaml --replications 10
+	$(BIN)/gatesim run scenarios/huu_nghi.yaml --replications 10 --force
 
 test: $(STAMP)
 	$(BIN)/ruff check gatesim tests

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from gatesim.errors import GatesimError
+from gatesim.errors import GatesimError, Interrupted
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -23,6 +24,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scheduler", help="address of a running dask scheduler (with --executor dask)")
     p.add_argument("--out", type=Path, help="results directory")
     p.add_argument("--no-report", action="store_true", help="skip report.html and its plots")
+    p.add_argument("--force", action="store_true", help="replace existing results in --out")
+    p.add_argument("--allow-large", action="store_true",
+                   help="run even when the expected work is very large")
     p.add_argument("--quiet", "-q", action="store_true", help="print nothing but errors")
 
 
@@ -30,7 +34,9 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="gatesim", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario and write its results")
-    run.add_argument("scenario", type=Path)
+    run.add_argument("scenario", type=Path, nargs="?")
+    run.add_argument("--check", type=Path, metavar="RESULTS_DIR",
+                     help="re-run replication 0 of earlier results and confirm it is identical")
     run.add_argument("--records", choices=["all", "sample", "none"], default="all",
                      help="per-truck records kept: all, every tenth truck, or none (summary "
                           "statistics are the same)")
@@ -84,11 +90,42 @@ def _report(args: argparse.Namespace, out: Path) -> None:
     _say(args, f"report: {build_report(out)}")
 
 
+def _prepare(args: argparse.Namespace, scenario, out: Path):
+    """Refuse an existing --out or absurd work; choose the records mode; the checkpoint."""
+    from gatesim.checkpoint import Checkpoint, checkpoint_key
+    from gatesim.guard import check_work, records_mode, refuse_existing
+
+    refuse_existing(out, args.force)
+    trucks = check_work(scenario, args.replications, args.allow_large)
+    records = getattr(args, "records", "all")
+    if not args.allow_large:
+        records, note = records_mode(records, trucks)
+        if note:
+            _say(args, f"note: {note}")
+    doc = scenario.model_dump(mode="json", by_alias=True)
+    cp = Checkpoint(out, checkpoint_key(doc, args.seed, records))
+    if cp.done():
+        _say(args, f"resuming: {cp.done()} finished replications kept from an interrupted run")
+    return records, cp
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from gatesim.check import reproduce
+
+    ok, message = reproduce(args.check)
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from gatesim.experiment import Precision, run
     from gatesim.loader import load_scenario
     from gatesim.results import write_run
 
+    if args.check is not None:
+        return cmd_check(args)
+    if args.scenario is None:
+        raise GatesimError("run: give a SCENARIO file (or --check RESULTS_DIR)")
     executor = _executor(args)
     scenario = load_scenario(args.scenario, _overrides(args))
     precision = None
@@ -98,13 +135,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise GatesimError(str(exc)) from None
     out = args.out or Path("results") / scenario.name
+    records, checkpoint = _prepare(args, scenario, out)
     try:
         result = run(scenario, args.replications, args.seed, executor=executor,
-                     precision=precision, progress=not args.quiet, records=args.records)
+                     precision=precision, progress=not args.quiet, records=records,
+                     checkpoint=checkpoint)
     except ValueError as exc:
         raise GatesimError(str(exc)) from None
     result.meta["scenario_file"] = str(args.scenario)
     write_run(result, out)
+    checkpoint.clear()
     m = result.meta
     _say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
                f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
@@ -138,6 +178,7 @@ def _print_key_figures(summary) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
+    from gatesim.checkpoint import Checkpoint, checkpoint_key
     from gatesim.compare import compare, primary_table
     from gatesim.loader import load_scenario
     from gatesim.results import write_comparison
@@ -145,11 +186,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     executor = _executor(args)
     scenarios = [load_scenario(p, _overrides(args)) for p in args.scenarios]
     out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
+    records, _ = _prepare(args, scenarios[0], out)
+
+    def checkpoint(s) -> Checkpoint:
+        return Checkpoint(out, checkpoint_key(s.model_dump(mode="json", by_alias=True),
+                                              args.seed, records))
+
     c = compare(scenarios, args.replications, args.seed, executor=executor,
-                progress=not args.quiet, records=args.records)
+                progress=not args.quiet, records=records, checkpoints=checkpoint)
     for result, path in zip(c.results, args.scenarios, strict=True):
         result.meta["scenario_file"] = str(path)
     write_comparison(c, out)
+    checkpoint(scenarios[0]).clear()
     _say(args, primary_table(c))
     _say(args, f"results: {out}")
     _report(args, out)
@@ -157,14 +205,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from gatesim.guard import check_work
     from gatesim.loader import load_scenario
     from gatesim.sweep import Target, parse_param, sweep
 
     executor = _executor(args)
     params = [parse_param(p) for p in args.param]
     target = Target.parse(args.target) if args.target else None
-    name = load_scenario(args.scenario, _overrides(args)).name
+    base = load_scenario(args.scenario, _overrides(args))
+    name = base.name
     out = args.out or Path("results") / f"sweep_{name}"
+    if (out / "sweep.csv").exists() and not args.force:
+        raise GatesimError(f"{out} already holds a finished sweep; choose another --out, or "
+                           "pass --force to rebuild it (stored points are reused)")
+    points = 1
+    for _, values in params:
+        points *= len(values)
+    check_work(base, args.replications * points, args.allow_large)
     result = sweep(args.scenario, params, out, _overrides(args), args.replications, args.seed,
                    executor=executor, target=target, progress=not args.quiet)
     m = result.meta
@@ -190,16 +247,26 @@ def cmd_report(args: argparse.Namespace) -> int:
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report}
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Interrupted()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)
+    stopped = ("gatesim: interrupted; nothing was written as finished results; finished "
+               "replications and sweep points are kept, so the same command resumes")
     try:
         return COMMANDS[args.command](args)
     except GatesimError as exc:
         print(f"gatesim: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("gatesim: interrupted", file=sys.stderr)
+        print(stopped, file=sys.stderr)
         return 130
+    except Interrupted as exc:
+        print(stopped, file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":

@@ -7,12 +7,14 @@ differences are paired, and their variance is far below that of independent runs
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from gatesim.checkpoint import Checkpoint
 from gatesim.errors import GatesimError
 from gatesim.executors import Executor
 from gatesim.experiment import RunResult, choose_warmup, run, with_warmup
@@ -61,7 +63,8 @@ def differences(base: RunResult, other: RunResult) -> list[tuple]:
 
 def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345,
             workers: int = 1, executor: Executor | None = None, progress: bool = False,
-            records: str = "all") -> Comparison:
+            records: str = "all", checkpoints: Callable[[Scenario], Checkpoint] | None = None
+            ) -> Comparison:
     """Run every scenario with common random numbers and compare each with the first."""
     if len(scenarios) < 2:
         raise GatesimError("compare needs at least two scenarios")
@@ -76,8 +79,8 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
         days = choose_warmup(pilot)["days"]
         scenarios = [with_warmup(s, days) if s.clock.warmup_days == "auto" else s
                      for s in scenarios]
-    results = [run(s, replications, seed, workers, executor, progress=progress, records=records)
-               for s in scenarios]
+    results = [run(s, replications, seed, workers, executor, progress=progress, records=records,
+                   checkpoint=checkpoints(s) if checkpoints else None) for s in scenarios]
     rows = [row for other in results[1:] for row in differences(results[0], other)]
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS[:-2])
     table["p_adj"] = holm(table["p_value"].to_numpy())

@@ -16,6 +16,20 @@ class GatesimError(Exception):
     exit_code = 2
 
 
+class Interrupted(BaseException):
+    """SIGTERM: stop like Ctrl-C does (exit 143 instead of 130)."""
+
+    exit_code = 143
+
+
+class WorkerDied(GatesimError):
+    """A worker process died under a job (killed, out of memory)."""
+
+    def __init__(self, index: int, detail: str) -> None:
+        self.index = index
+        super().__init__(detail)
+
+
 class ScenarioError(GatesimError):
     """A scenario file is wrong: names the file, the field path, the value and the expectation."""
 

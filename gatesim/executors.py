@@ -10,9 +10,12 @@ import multiprocessing as mp
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
-from gatesim.errors import GatesimError
+from gatesim.errors import GatesimError, WorkerDied
+
+OnResult = Callable[[int, Any], None]
 
 
 class Progress(Protocol):
@@ -20,10 +23,12 @@ class Progress(Protocol):
 
 
 class Executor(Protocol):
-    """Runs ``fn`` over ``jobs`` and returns the results in job order."""
+    """Runs ``fn`` over ``jobs`` and returns the results in job order; ``on_result(i, r)`` is
+    called as each job finishes (to keep it on disk)."""
 
     def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any],
-            progress: Progress | None = None) -> list[Any]: ...
+            progress: Progress | None = None, on_result: OnResult | None = None
+            ) -> list[Any]: ...
 
 
 class LocalExecutor:
@@ -33,23 +38,48 @@ class LocalExecutor:
         self.workers = max(1, workers)
 
     def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any],
-            progress: Progress | None = None) -> list[Any]:
-        if self.workers == 1 or len(jobs) <= 1:
-            out = []
-            for job in jobs:
-                out.append(fn(job))
-                if progress is not None:
-                    progress.update(1)
-            return out
-        ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+            progress: Progress | None = None, on_result: OnResult | None = None
+            ) -> list[Any]:
         results: list[Any] = [None] * len(jobs)
-        with ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=ctx) as pool:
+
+        def finished(i: int, r: Any) -> None:
+            results[i] = r
+            if on_result is not None:
+                on_result(i, r)
+            if progress is not None:
+                progress.update(1)
+
+        if self.workers == 1 or len(jobs) <= 1:
+            for i, job in enumerate(jobs):
+                finished(i, fn(job))
+            return results
+        ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
+        pool = ProcessPoolExecutor(max_workers=min(self.workers, len(jobs)), mp_context=ctx)
+        try:
             futures = {pool.submit(fn, job): i for i, job in enumerate(jobs)}
             for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
-                if progress is not None:
-                    progress.update(1)
+                try:
+                    r = fut.result()
+                except BrokenProcessPool as exc:
+                    first = min(i for f, i in futures.items() if results[i] is None)
+                    raise WorkerDied(first, f"a worker process died ({exc})") from None
+                finished(futures[fut], r)
+        except BaseException:
+            _stop(pool)
+            raise
+        pool.shutdown()
         return results
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (Ctrl-C, SIGTERM, a dead worker)."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public API for this
+    pool.shutdown(wait=False, cancel_futures=True)
+    for p in processes:
+        if p.is_alive():
+            p.terminate()
+    for p in processes:
+        p.join(timeout=5)
 
 
 class DaskExecutor:
@@ -65,17 +95,26 @@ class DaskExecutor:
         self.scheduler = scheduler
 
     def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any],
-            progress: Progress | None = None) -> list[Any]:
+            progress: Progress | None = None, on_result: OnResult | None = None
+            ) -> list[Any]:
         try:
             client = self._client_cls(self.scheduler, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise GatesimError(f"--scheduler {self.scheduler}: cannot connect ({exc})") from None
+        futures: list[Any] = []
         try:
             futures = client.map(fn, list(jobs), pure=False)
             if progress is not None:
                 for fut in futures:
                     fut.add_done_callback(lambda _: progress.update(1))
-            return client.gather(futures)
+            results = client.gather(futures)
+            if on_result is not None:
+                for i, r in enumerate(results):
+                    on_result(i, r)
+            return results
+        except BaseException:
+            client.cancel(futures)
+            raise
         finally:
             client.close()
 

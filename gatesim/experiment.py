@@ -19,8 +19,11 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from gatesim.checkpoint import Checkpoint
+from gatesim.errors import GatesimError, WorkerDied
 from gatesim.executors import Executor, LocalExecutor
 from gatesim.frames import run_frames
+from gatesim.guard import scenario_hash
 from gatesim.model import run_replication
 from gatesim.records import ReplicationOutput
 from gatesim.rng import STREAM_LAYOUT_VERSION
@@ -101,17 +104,32 @@ class Runner:
     """Runs replications of one scenario on an executor, with an optional progress bar."""
 
     def __init__(self, executor: Executor | None = None, progress: bool = False,
-                 records: str = "all", label: str = "replications") -> None:
+                 records: str = "all", checkpoint: Checkpoint | None = None,
+                 label: str = "replications") -> None:
         self.executor = executor or LocalExecutor(1)
         self.progress, self.records, self.label = progress, records, label
+        self.checkpoint = checkpoint
 
     def outputs(self, s: Scenario, seed: int, reps: range, records: str | None = None
                 ) -> list[ReplicationOutput]:
-        jobs = [(s, seed, r, records or self.records) for r in reps]
+        """Replications ``reps`` in order; those kept by an interrupted run are reused."""
+        keep = self.checkpoint if records is None else None  # pilots are not kept
+        found = {r: keep.load(r) for r in reps} if keep else {}
+        todo = [r for r in reps if found.get(r) is None]
+        jobs = [(s, seed, r, records or self.records) for r in todo]
         show = self.progress and sys.stderr.isatty()
         with tqdm(total=len(jobs), desc=f"{s.name} {self.label}", file=sys.stderr,
                   disable=not show, leave=False) as bar:
-            return self.executor.map(_one, jobs, bar)
+            try:
+                done = self.executor.map(_one, jobs, bar,
+                                         (lambda _, out: keep.save(out)) if keep else None)
+            except WorkerDied as exc:
+                r = todo[exc.index]
+                kept = f"; finished ones are kept in {keep.dir}" if keep else ""
+                raise GatesimError(f"{s.name}: replication {r} (seed {seed}) failed: "
+                                   f"{exc}{kept}") from None
+        found.update(zip(todo, done, strict=True))
+        return [found[r] for r in reps]
 
 
 def choose_warmup(outs: list[ReplicationOutput]) -> dict[str, Any]:
@@ -149,15 +167,17 @@ def _half_width_ok(per_rep: pd.DataFrame, p: Precision) -> tuple[bool, float]:
 
 def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1,
         executor: Executor | None = None, precision: Precision | None = None,
-        progress: bool = False, records: str = "all") -> RunResult:
+        progress: bool = False, records: str = "all", checkpoint: Checkpoint | None = None
+        ) -> RunResult:
     """Run a scenario: summary, replication rows, time series and records as DataFrames.
 
     ``records`` keeps per-truck and per-visit records of ``all`` trucks, a ``sample`` or
-    ``none``; the summary does not depend on it."""
+    ``none``; the summary does not depend on it. With a ``checkpoint``, finished replications
+    are kept on disk as they come, and reused by a re-run after an interruption."""
     if replications < 1:
         raise ValueError("replications must be at least 1")
     t0 = time.perf_counter()
-    runner = Runner(executor or LocalExecutor(workers), progress, records)
+    runner = Runner(executor or LocalExecutor(workers), progress, records, checkpoint)
     warm: dict[str, Any] = {"method": "fixed", "days": s.clock.warmup_days}
     if s.clock.warmup_days == "auto":
         pilot = runner.outputs(with_warmup(s, 0), seed, range(replications), records="none")
@@ -176,8 +196,10 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
             ok, rel = _half_width_ok(frames["replications"], precision)
         prec = {**precision.__dict__, "achieved": ok, "half_width_rel": rel,
                 "replications": len(outs)}
+    doc = s.model_dump(mode="json", by_alias=True)
     meta = {
-        "scenario": s.model_dump(mode="json", by_alias=True),
+        "scenario": doc,
+        "scenario_hash": scenario_hash(doc),
         "seed": seed,
         "replications": len(outs),
         "workers": getattr(runner.executor, "workers", None),

@@ -117,7 +117,7 @@ def test_existing_results_replaced_whole(tmp_path):
     args = ("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q", "--no-report")
     assert gatesim(*args).returncode == 0
     (out / "stale.txt").write_text("from an older run")
-    assert gatesim(*args).returncode == 0
+    assert gatesim(*args, "--force").returncode == 0
     assert not (out / "stale.txt").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging leftovers
 

@@ -78,10 +78,9 @@ class Exponential(_Dist):
         return -self.mean * np.log1p(-u)
 
 
-class Lognormal(_Dist):
-    """Lognormal given by its mean and coefficient of variation (as planners state it)."""
+class _MeanCV(_Dist):
+    """A distribution given by its mean and coefficient of variation (as planners state it)."""
 
-    dist: Literal["lognormal"]
     mean: PosFloat
     cv: PosFloat
 
@@ -90,22 +89,18 @@ class Lognormal(_Dist):
 
     def _var(self) -> float:
         return (self.cv * self.mean) ** 2
+
+
+class Lognormal(_MeanCV):
+    dist: Literal["lognormal"]
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
         s2 = math.log1p(self.cv**2)
         return np.exp(math.log(self.mean) - s2 / 2 + math.sqrt(s2) * special.ndtri(u))
 
 
-class Gamma(_Dist):
+class Gamma(_MeanCV):
     dist: Literal["gamma"]
-    mean: PosFloat
-    cv: PosFloat
-
-    def _mean(self) -> float:
-        return self.mean
-
-    def _var(self) -> float:
-        return (self.cv * self.mean) ** 2
 
     def _ppf(self, u: np.ndarray) -> np.ndarray:
         shape = 1 / self.cv**2

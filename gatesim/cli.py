@@ -56,6 +56,11 @@ def parser() -> argparse.ArgumentParser:
                     help="a swept field: path=lo:hi:step or path=a,b,c (repeat for a grid)")
     sw.add_argument("--target", help="e.g. road_queue/system/p95<=5, judged on the CI bound")
     _common(sw)
+    val = sub.add_parser("validate", help="check gatesim against queueing theory")
+    val.add_argument("--quick", action="store_true", help="shorter runs, looser bounds (≈ 1 min)")
+    val.add_argument("--out", type=Path, default=Path("results") / "validation")
+    val.add_argument("--workers", "-w", type=int, default=os.cpu_count() or 1)
+    val.add_argument("--quiet", "-q", action="store_true")
     rep = sub.add_parser("report", help="(re)build report.html from a results directory")
     rep.add_argument("results", type=Path, help="a run, compare or sweep results directory")
     rep.add_argument("--out", type=Path, help="the HTML file (default RESULTS/report.html)")
@@ -237,6 +242,19 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 0 when every case agrees with theory, 1 when any does not."""
+    from gatesim.results import write_csv
+    from gatesim.validation import format_table, run_validation
+
+    table = run_validation(quick=args.quick, workers=args.workers)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_csv(table, args.out / "validation.csv")
+    _say(args, format_table(table))
+    _say(args, f"results: {args.out / 'validation.csv'}")
+    return 0 if table["passed"].all() else 1
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from gatesim.report import build_report
 
@@ -244,7 +262,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep, "report": cmd_report}
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
+            "validate": cmd_validate, "report": cmd_report}
 
 
 def _terminate(signum: int, frame: object) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import reprlib
+import unicodedata
 
 _REPR = reprlib.Repr()
 _REPR.maxstring = _REPR.maxother = 60
@@ -35,8 +36,23 @@ class ScenarioError(GatesimError):
 
     def __init__(self, file: str, path: str, value: object, expected: str) -> None:
         self.file, self.path, self.value, self.expected = file, path, value, expected
-        shown = value if isinstance(value, _Shown) else _REPR.repr(value)
-        super().__init__(f"{file}: {path or '<document>'}: got {shown}; expected {expected}")
+        if isinstance(value, _Shown):
+            text = str(value)
+        else:
+            try:
+                text = _REPR.repr(value)
+            except ValueError:  # an int too long to turn into text
+                text = "a number too long to show"
+        parts = (one_line(file), one_line(path or "<document>"), one_line(text),
+                 one_line(expected))
+        super().__init__("{}: {}: got {}; expected {}".format(*parts))
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and other control characters escaped (one-line messages)."""
+    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" or c.isprintable()
+                   and unicodedata.category(c) not in ("Zl", "Zp") else repr(c)[1:-1]
+                   for c in text)
 
 
 class _Shown(str):

@@ -22,7 +22,11 @@ from gatesim.schema import Scenario
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 60
 MAX_VALUES = 200_000
-"""Values a document may hold once its YAML aliases are expanded (refuses 'billion laughs')."""
+"""Values a document may hold, its YAML aliases expanded (refuses 'billion laughs')."""
+MAX_EXTENDS = 20
+YAML_FAULTS = (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, IndexError,
+               OverflowError)
+"""What PyYAML's constructors raise on text they cannot read (a 13th month, a bad tag…)."""
 
 Source = tuple[str, dict[str, Any]]
 
@@ -33,10 +37,15 @@ class _Loader(yaml.SafeLoader):
     def __init__(self, stream: str, file: str) -> None:
         super().__init__(stream)
         self.file = file
+        self.nodes = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if len(self.states) > MAX_DEPTH:
             raise ScenarioError(self.file, "", shown("deep nesting"), f"at most {MAX_DEPTH} levels")
+        self.nodes += 1
+        if self.nodes > MAX_VALUES:
+            raise ScenarioError(self.file, "", shown(f"over {MAX_VALUES} values"),
+                                "a scenario of a sensible size")
         return super().compose_node(parent, index)
 
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
@@ -44,11 +53,9 @@ class _Loader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             line = f"line {key_node.start_mark.line + 1}"
-            try:
-                duplicate = key in seen
-            except TypeError:
-                raise ScenarioError(self.file, line, key, "a plain key (a name)") from None
-            if duplicate:
+            if not isinstance(key, str) or not key:
+                raise ScenarioError(self.file, line, key, "a name (text) as key")
+            if key in seen:
                 raise ScenarioError(self.file, line, key, "each key only once")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
@@ -67,9 +74,33 @@ def _expanded_size(node: yaml.Node, memo: dict[int, int], file: str) -> int:
             size += _expanded_size(v, memo, file)
     if size > MAX_VALUES:
         raise ScenarioError(file, "", shown(f"a document that expands to over {MAX_VALUES} values"),
-                            "a scenario without runaway YAML aliases")
+                            "a scenario of a sensible size (check its YAML aliases)")
     memo[id(node)] = size
     return size
+
+
+def load_text(text: str, file: str) -> Any:
+    """YAML text → Python data through the guarded loader, or ScenarioError."""
+    loader = None
+    try:
+        loader = _Loader(text, file)
+        node = loader.get_single_node()
+        if node is not None:
+            _expanded_size(node, {}, file)
+        return None if node is None else loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(file, where, shown(problem), "valid YAML") from None
+    except RecursionError:
+        raise ScenarioError(file, "", shown("deep nesting"), "a shallower document") from None
+    except YAML_FAULTS as exc:
+        raise ScenarioError(file, "", shown(f"a value YAML cannot read ({exc})"),
+                            "valid YAML values (dates, numbers, tags)") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
@@ -89,21 +120,7 @@ def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", shown("unreadable text"), f"a UTF-8 file ({exc})") from None
-    loader = _Loader(text, file)
-    try:
-        node = loader.get_single_node()
-        if node is not None:
-            _expanded_size(node, {}, file)
-        data = None if node is None else loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(file, where, shown(problem), "valid YAML") from None
-    except RecursionError:
-        raise ScenarioError(file, "", shown("deep nesting"), "a shallower document") from None
-    finally:
-        loader.dispose()
+    data = load_text(text, file)
     if not isinstance(data, dict):
         what = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(file, "", shown(what), "a mapping of scenario fields")
@@ -126,6 +143,10 @@ def resolve_document(path: Path, file: str | None = None,
     files it came from, the extending one first."""
     file = file or str(path)
     real = path.resolve()
+    if len(_chain) >= MAX_EXTENDS:
+        first = _chain[0][1]
+        raise ScenarioError(first, "extends", shown(f"a chain of over {MAX_EXTENDS} files"),
+                            f"at most {MAX_EXTENDS} levels of extends")
     if real in [r for r, _ in _chain]:
         cycle = " -> ".join(r.name for r in [*(r for r, _ in _chain), real])
         raise ScenarioError(_chain[-1][1], "extends", shown(cycle), "no cycle of extends")
@@ -136,28 +157,35 @@ def resolve_document(path: Path, file: str | None = None,
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(file, "extends", parent, "the path of another scenario file")
     parent_path = path.parent / parent
-    if not parent_path.is_file():
+    try:
+        exists = parent_path.is_file()
+    except OSError:  # e.g. a name longer than the file system allows
+        exists = False
+    if not exists:
         raise ScenarioError(file, "extends", parent, "an existing scenario file")
     base, sources = resolve_document(parent_path, str(Path(file).parent / parent),
                                      (*_chain, (real, file)))
     return _merge(base, doc), [(file, doc), *sources]
 
 
-def _parse_assignment(text: str) -> tuple[list[str | int], Any]:
+def _parse_assignment(text: str) -> tuple[list[str], Any]:
     if "=" not in text:
         raise ScenarioError("--set", text, text, "path.to.field=value")
     key, raw = text.split("=", 1)
     if not key.strip() or any(p == "" for p in key.strip().split(".")):
         raise ScenarioError("--set", key, text, "a dotted field path such as yards.front.slots")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else raw
-    except yaml.YAMLError:
-        value = raw
+        value = load_text(raw, "--set") if raw.strip() else raw
+    except ScenarioError as exc:
+        if exc.path or "values" in exc.expected:  # a guard refused it (duplicate, bomb, depth)
+            raise
+        value = raw  # not YAML: the text itself (the schema judges it)
     return _parts(key.strip()), value
 
 
-def _parts(dotted: str) -> list[str | int]:
-    return [int(p) if p.isdigit() else p for p in dotted.split(".")]
+def _parts(dotted: str) -> list[str]:
+    """The segments of a dotted path, as typed (a digit string indexes a list, names a key)."""
+    return dotted.split(".")
 
 
 def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> list[str]:
@@ -173,15 +201,15 @@ def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str,
         dotted = ".".join(map(str, parts))
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
-            if isinstance(node, list) and isinstance(part, int) and part < len(node):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
                 if last:
-                    node[part] = value
-                node = node[part]
+                    node[int(part)] = value
+                node = node[int(part)]
             elif isinstance(node, dict):
                 if last:
-                    node[str(part)] = value
+                    node[part] = value
                 else:
-                    node = node.setdefault(str(part), {})
+                    node = node.setdefault(part, {})
             else:
                 raise ScenarioError("--set", dotted, value, "a path through mappings or lists")
     return [".".join(map(str, parts)) for parts, _ in items]
@@ -278,7 +306,8 @@ def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None
     problem = check_references(scenario)
     if problem:
         path, value, expected = problem
-        parts = _parts(path.replace("[", ".").replace("]", ""))
+        parts = [int(p) if p.isdigit() else p
+                 for p in path.replace("[", ".").replace("]", "").split(".")]
         raise ScenarioError(_origin(parts, sources, list(assigned)), path, value, expected)
     return scenario
 

@@ -7,8 +7,10 @@ routes are expanded into a station list per truck at its arrival, from the truck
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import time
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -41,12 +43,24 @@ def pick(shares: dict[str, float], u: float) -> str:
     return name
 
 
-def _branch_names(steps: list[Step]) -> Iterator[str]:
+def _choose_steps(steps: list[Step]) -> Iterator[ChooseStep]:
     for step in steps:
         if isinstance(step, ChooseStep):
-            yield step.choose
+            yield step
             for option in step.options.values():
-                yield from _branch_names(option.steps)
+                yield from _choose_steps(option.steps)
+
+
+def _branch_names(steps: list[Step]) -> Iterator[str]:
+    return (step.choose for step in _choose_steps(steps))
+
+
+def _cumulative(step: ChooseStep) -> list[float]:
+    acc, out = 0.0, []
+    for option in step.options.values():
+        acc += option.p
+        out.append(acc)
+    return out
 
 
 class Model:
@@ -159,8 +173,12 @@ class Model:
                 # nothing random decides this stream's class: build it once
                 self._stream_specs[i] = (spec, cols, self._truck_class(i, [0.5] * len(
                     self.purposes)))
-        self._fixed_paths: dict[int, list] = {}
-        """Paths of classes whose route has no random branch (the same for every truck)."""
+        self._paths: dict[tuple, list] = {}
+        """Paths already expanded, by (class, option taken at each branch of its route)."""
+        self._route_branches = {
+            key: [(self.branch_cols[step.choose], _cumulative(step))
+                  for step in _choose_steps(r.steps)]
+            for key, r in self.routes.items()}
 
     # --- trucks ---------------------------------------------------------------------------
     def _truck_class(self, stream: int, draws: list[float]) -> TruckClass:
@@ -209,16 +227,18 @@ class Model:
 
     def _new_truck(self, stream: int, draws: list[float]) -> Truck:
         cls = self._truck_class(stream, draws)
-        path = self._fixed_paths.get(cls.index)
+        route_key = (cls.direction, cls.cargo, cls.site)
+        # the path depends only on the class and the option each branch takes (as pick()):
+        key = (cls.index, *[min(bisect_right(cum, draws[col]), len(cum) - 1)
+                            for col, cum in self._route_branches[route_key]])
+        path = self._paths.get(key)
         if path is None:
-            route = self.routes[(cls.direction, cls.cargo, cls.site)]
             path = []
-            self._expand(route.steps, cls, draws, path, {})
+            self._expand(self.routes[route_key].steps, cls, draws, path, {})
             if not path or path[0] is TURN_BACK:
                 raise GatesimError(f"a truck of {list(self.s.arrivals)[stream]} with "
                                    f"{cls.values} has no step on its route before it leaves")
-            if not any(True for _ in _branch_names(route.steps)):
-                self._fixed_paths[cls.index] = path
+            self._paths[key] = path
         self._ids += 1
         now = self.env.now
         every = self.record_every
@@ -294,14 +314,19 @@ class Model:
     def run(self, audit: Audit | None = None) -> ReplicationOutput:
         t0 = time.perf_counter()
         env, events = self.env, 0
-        if audit is None:
-            env.run(until=self.horizon)
-        else:
-            while env.peek() < self.horizon:
-                env.step()
-                events += 1
-                audit(self)
-            env.run(until=self.horizon)
+        thresholds = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 100)  # trucks make many short-lived objects, few cycles
+        try:
+            if audit is None:
+                env.run(until=self.horizon)
+            else:
+                while env.peek() < self.horizon:
+                    env.step()
+                    events += 1
+                    audit(self)
+                env.run(until=self.horizon)
+        finally:
+            gc.set_threshold(*thresholds)
         levels, utilisation = self.observer.finish()
         if self.n_arrived != self.n_left + self.n_back + self.n_turned + self.system.value:
             raise RuntimeError("truck conservation violated: arrived != left + turned + inside")

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as st
+from scipy import special
 
 from gatesim.loader import validate
 from gatesim.schema import Scenario
@@ -93,7 +93,7 @@ def band(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:
     g = df.groupby(by, sort=False)[value].agg(["mean", "std", "count"]).reset_index()
     n = g["count"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        half = st.t.ppf(0.975, np.where(n > 1, n - 1, np.nan)) * g["std"] / np.sqrt(n)
+        half = special.stdtrit(np.where(n > 1, n - 1, np.nan), 0.975) * g["std"] / np.sqrt(n)
     g["low"], g["high"] = g["mean"] - half, g["mean"] + half
     return g
 

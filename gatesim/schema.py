@@ -64,6 +64,8 @@ class Clock(Strict):
     def _local_on_the_hour(cls, v: dt.datetime) -> dt.datetime:
         if v.tzinfo is not None:
             raise ValueError("a local (Hanoi) date and time without a UTC offset")
+        if not 1900 <= v.year <= 2200:
+            raise ValueError("a date between the years 1900 and 2200")
         if (v.minute, v.second, v.microsecond) != (0, 0, 0):
             raise ValueError("a time on the hour, e.g. 2024-08-01 00:00")
         return v
@@ -96,9 +98,13 @@ class Window(Strict):
         return _hours(self.open), _hours(self.close)
 
 
+MAX_WINDOWS = 48
+"""Opening windows a day may have (every half hour), which bounds the calendar's size."""
+
+
 class WeeklyRule(Strict):
     days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS), min_length=1)
-    windows: list[Window]
+    windows: list[Window] = Field(max_length=MAX_WINDOWS)
 
 
 class DateOverride(Strict):
@@ -106,7 +112,7 @@ class DateOverride(Strict):
 
     start: dt.date
     end: dt.date
-    windows: list[Window] = Field(default_factory=list)
+    windows: list[Window] = Field(default_factory=list, max_length=MAX_WINDOWS)
     note: str = ""
 
     @model_validator(mode="after")
@@ -117,8 +123,8 @@ class DateOverride(Strict):
 
 
 class Calendar(Strict):
-    weekly: list[WeeklyRule] = Field(min_length=1)
-    overrides: list[DateOverride] = Field(default_factory=list)
+    weekly: list[WeeklyRule] = Field(min_length=1, max_length=14)
+    overrides: list[DateOverride] = Field(default_factory=list, max_length=1000)
     clock_offset_h: Float = Field(0.0, ge=-12, le=14, description="hours ahead of Hanoi")
 
 

@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats as st
+from scipy import special
 
 
 def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
@@ -19,7 +19,7 @@ def t_interval(x: np.ndarray, level: float = 0.95) -> tuple[float, float, float,
     mean = float(x.mean())
     if n < 2:
         return mean, math.nan, math.nan, n
-    half = float(st.t.ppf(0.5 + level / 2, n - 1) * x.std(ddof=1) / math.sqrt(n))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * x.std(ddof=1) / math.sqrt(n))
     return mean, mean - half, mean + half, n
 
 
@@ -42,8 +42,8 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
     if sd == 0.0:
         return mean, mean, mean, n, 1.0 if mean == 0.0 else 0.0
     se = sd / math.sqrt(n)
-    half = float(st.t.ppf(0.5 + level / 2, n - 1) * se)
-    p = float(2 * st.t.sf(abs(mean / se), n - 1))
+    half = float(special.stdtrit(n - 1, 0.5 + level / 2) * se)
+    p = float(2 * special.stdtr(n - 1, -abs(mean / se)))
     return mean, mean - half, mean + half, n, p
 
 

@@ -103,6 +103,16 @@ def load_text(text: str, file: str) -> Any:
             loader.dispose()
 
 
+def _unshared(x: Any) -> Any:
+    """A YAML alias makes several places share one object: give each its own, so a --set
+    changes one path only (the expanded size is bounded by MAX_VALUES)."""
+    if isinstance(x, dict):
+        return {k: _unshared(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_unshared(v) for v in x]
+    return x
+
+
 def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
     """Parse one YAML file into a mapping, or raise ScenarioError naming ``file``."""
     file = file or str(path)
@@ -120,7 +130,7 @@ def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", shown("unreadable text"), f"a UTF-8 file ({exc})") from None
-    data = load_text(text, file)
+    data = _unshared(load_text(text, file))
     if not isinstance(data, dict):
         what = "an empty file" if data is None else f"a {type(data).__name__}"
         raise ScenarioError(file, "", shown(what), "a mapping of scenario fields")
@@ -128,7 +138,8 @@ def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, dict) and isinstance(over, dict):
+    """Deep merge for ``extends:``; an empty mapping replaces (YAML has no way to delete)."""
+    if isinstance(base, dict) and isinstance(over, dict) and over:
         out = dict(base)
         for key, value in over.items():
             out[key] = _merge(base[key], value) if key in base else value

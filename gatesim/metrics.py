@@ -16,7 +16,9 @@ from gatesim.monitors import Tally
 from gatesim.records import ReplicationOutput
 
 TALLY_STATS = ("mean", "p50", "p90", "p95", "max")
-LEVEL_METRICS = ("in_system", "yard_occupancy", "road_queue", "queue_length")
+LEVEL_METRICS = ("in_system", "yard_occupancy", "road_queue", "queue_length", "crossing")
+"""Time-weighted levels reported; ``crossing`` counts trucks on a lane, including those that
+have crossed and wait at its far end for room in the next yard."""
 Row = tuple[str, str, str, float]
 
 

@@ -253,7 +253,7 @@ class Model:
         if not allowed:
             names = ", ".join(st.lane for st in step)
             raise GatesimError(f"no lane of [{names}] admits trucks with {truck.cls.values}")
-        return min(allowed, key=lambda st: st.pool.queue.value + st.place.level.value)
+        return min(allowed, key=lambda st: st.pool.queue.value)
 
     def _source(self, index: int, name: str):
         s = self.s

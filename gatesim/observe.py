@@ -76,6 +76,7 @@ class Observer:
         for st in m.stations:
             row.append(("queue_length", st.scope, st.pool.queue.value))
             if st.is_lane:
+                row.append(("crossing", st.scope, st.crossing.value))
                 row.append(("departures", st.scope, st.crossed - self._crossed[st.index]))
                 self._crossed[st.index] = st.crossed
         self.timeseries.append((hour, row))

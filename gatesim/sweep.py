@@ -28,6 +28,7 @@ from gatesim.loader import load_scenario
 from gatesim.results import write_csv, write_json, write_run
 from gatesim.rng import STREAM_LAYOUT_VERSION
 
+_RANGE = re.compile(r"^\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*$")
 _TARGET = re.compile(r"^([\w.\-]+)/([\w.\-]+)/(\w+)\s*(<=|>=)\s*(-?[\d.eE+\-]+)$")
 
 
@@ -60,7 +61,7 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
         raise GatesimError(f"--param: got {text!r}; expected path=lo:hi:step or path=a,b,c")
     path, spec = (x.strip() for x in text.split("=", 1))
     try:
-        if ":" in spec:
+        if _RANGE.match(spec):
             lo, hi, step = (yaml.safe_load(x) for x in spec.split(":"))
             if not all(isinstance(x, int | float) for x in (lo, hi, step)) or step <= 0 or hi < lo:
                 raise ValueError

@@ -445,3 +445,19 @@ def test_unquoted_clock_time_is_read_as_the_time_it_looks_like():
     # YAML 1.1 reads an unquoted 18:00 as the sexagesimal number 1080; gatesim takes it back
     s = load_scenario(SMALL, ["calendars.gate_export.weekly.0.windows.0.close=18:00"])
     assert s.calendars["gate_export"].weekly[0].windows[0].close == "18:00"
+
+
+def test_set_through_a_yaml_alias_changes_that_path_only(tmp_path):
+    f = tmp_path / "aliased.yaml"
+    f.write_text(MM1_TEXT.replace("servers: 1", "servers: 1\n    calendar: null")
+                 .replace("  server:\n", "  other: &s {servers: 2, yard: queue, service: "
+                          "{dist: constant, value: 1}}\n  twin: *s\n  server:\n"))
+    s = load_scenario(f, ["stages.twin.servers=7"])
+    assert (s.stages["twin"].servers, s.stages["other"].servers) == (7, 2)
+
+
+def test_extends_can_empty_a_mapping(tmp_path):
+    child = tmp_path / "child.yaml"
+    child.write_text(f"extends: {SMALL}\nlanes:\n  smart:\n    eligible: {{}}\n")
+    assert load_scenario(child).lanes["smart"].eligible == {}
+    assert load_scenario(SMALL).lanes["smart"].eligible == {"predeclared": True}

@@ -155,6 +155,9 @@ def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
     assert "2 points (2 computed" in p.stdout and "yards.front.slots': 10" in p.stdout
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
                 "--out", str(out), "--no-report")
+    assert p.returncode == 2 and "already holds a finished sweep" in p.stderr
+    p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
+                "--out", str(out), "--no-report", "--force")
     assert "0 computed, 2 reused" in p.stdout
     bad = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=9:1:1")
     assert bad.returncode == 2 and bad.stderr.startswith("gatesim: error: --param")

@@ -18,7 +18,8 @@ def test_parse_param_forms():
     assert parse_param("a.b=100:600:250") == ("a.b", [100, 350, 600])
     assert parse_param("a.b=0.5:1.0:0.25") == ("a.b", [0.5, 0.75, 1.0])
     assert parse_param("x=1,2, 5") == ("x", [1, 2, 5])
-    for bad in ("nope", "a=5:1:1", "a=1:5:0", "a=x:y:z", "a="):
+    assert parse_param("a=x:y:z") == ("a", ["x:y:z"])  # a value with colons, not a range
+    for bad in ("nope", "a=5:1:1", "a=1:5:0", "a="):
         with pytest.raises(GatesimError):
             parse_param(bad)
 
@@ -75,3 +76,8 @@ def test_sweep_table_and_target(tmp_path):
     meta = json.loads((tmp_path / "sweep.json").read_text())
     assert meta["best"] == {"yards.front.slots": 10} == r.meta["best"]
     assert meta["target"]["op"] == "<="
+
+
+def test_param_values_may_contain_colons():
+    path, values = parse_param("lanes.smart.eligible={predeclared: true},{}")
+    assert path == "lanes.smart.eligible" and values == [{"predeclared": True}, {}]

@@ -156,10 +156,7 @@ def waits_in(step: Station | tuple[Station, ...], place: Place) -> bool:
 
 def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Place | None,
                     m: Model) -> Generator[simpy.Event, Any, Place | None]:
-    """Enter the first yard, or queue on the road for it, or be turned away (None)."""
-    if place.has_room():
-        place.enter(env.now)
-        return place
+    """The first yard is full: queue on the road for it, or be turned away (None)."""
     if place.overflow is None and place.turn_away:
         return None
     road = road or place.overflow or m.default_road

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from gatesim.metrics import replication_rows
@@ -39,21 +40,30 @@ def visit_frame(out: ReplicationOutput) -> pd.DataFrame:
     return vis
 
 
+def series_frame(s: Scenario, out: ReplicationOutput) -> pd.DataFrame:
+    """The hourly snapshots of one replication, one row per hour and series."""
+    ts = out.timeseries
+    n, hours = len(ts.keys), np.asarray(ts.hours, dtype=float)
+    clocks = [local_time(s.clock.start, h).isoformat(timespec="minutes") for h in hours]
+    return pd.DataFrame({
+        "replication": out.replication,
+        "hour": np.repeat(hours, n),
+        "time": np.repeat(np.asarray(clocks, dtype=object), n),
+        "metric": np.tile(np.asarray([k[0] for k in ts.keys], dtype=object), len(hours)),
+        "scope": np.tile(np.asarray([k[1] for k in ts.keys], dtype=object), len(hours)),
+        "value": np.asarray(ts.values, dtype=np.int64),
+    })
+
+
 def run_frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFrame]:
     """replications, timeseries, trucks and visits tables of a list of replications."""
-    reps, series = [], []
-    start = s.clock.start
+    reps = []
     for out in outs:
-        r = out.replication
-        reps += [(r, *row) for row in replication_rows(out)]
-        for hour, row in out.timeseries:
-            clock = local_time(start, hour).isoformat(timespec="minutes")
-            series += [(r, hour, clock, m, sc, v) for m, sc, v in row]
+        reps += [(out.replication, *row) for row in replication_rows(out)]
     return {
         "replications": pd.DataFrame(
             reps, columns=["replication", "metric", "scope", "stat", "value"]),
-        "timeseries": pd.DataFrame(
-            series, columns=["replication", "hour", "time", "metric", "scope", "value"]),
+        "timeseries": pd.concat([series_frame(s, o) for o in outs], ignore_index=True),
         "trucks": pd.concat([truck_frame(o) for o in outs], ignore_index=True),
         "visits": pd.concat([visit_frame(o) for o in outs], ignore_index=True),
     }

@@ -4,6 +4,7 @@ exact daily mean of trucks in the system (for warm-up detection and stability)."
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -14,10 +15,41 @@ if TYPE_CHECKING:
     from gatesim.model import Model
 
 
+class HourlySeries:
+    """Hourly snapshots stored by column: the (metric, scope) keys once, then one integer per
+    key and hour, so a long horizon costs a few bytes an hour, not a tuple per value."""
+
+    def __init__(self, keys: list[tuple[str, str]]) -> None:
+        self.keys = keys
+        self.hours = array("d")
+        self.values = array("q")
+
+    def append(self, hour: float, values: list[int]) -> None:
+        self.hours.append(hour)
+        self.values.extend(values)
+
+    def __len__(self) -> int:
+        return len(self.hours)
+
+    def __iter__(self) -> Iterator[tuple[float, list[tuple[str, str, int]]]]:
+        """(hour, [(metric, scope, value), …]) for each snapshot."""
+        n = len(self.keys)
+        for i, hour in enumerate(self.hours):
+            row = self.values[i * n:(i + 1) * n]
+            yield hour, [(m, sc, v) for (m, sc), v in zip(self.keys, row, strict=True)]
+
+
 class Observer:
     def __init__(self, m: Model) -> None:
         self.m = m
-        self.timeseries: list[tuple] = []
+        keys = [("in_system", "system"), ("road_queue", "system")]
+        keys += [("road_queue" if p.is_road else "yard_occupancy", p.name)
+                 for p in m.places.values()]
+        for st in m.stations:
+            keys.append(("queue_length", st.scope))
+            if st.is_lane:
+                keys += [("crossing", st.scope), ("departures", st.scope)]
+        self.timeseries = HourlySeries(keys)
         self.daily_in_system: list[float] = []
         self._integral_before_reset = self._day_start = 0.0
         self._crossed = [0] * len(m.stations)
@@ -67,19 +99,16 @@ class Observer:
         self._day_start = total
 
     def snapshot(self, hour: float) -> None:
+        """The levels now (in the order of ``HourlySeries.keys``), crossings in the past hour."""
         m = self.m
-        row = [("in_system", "system", m.system.value),
-               ("road_queue", "system", m.all_roads.value)]
-        for place in m.places.values():
-            row.append(("road_queue" if place.is_road else "yard_occupancy", place.name,
-                        place.level.value))
+        row = [m.system.value, m.all_roads.value]
+        row += [place.level.value for place in m.places.values()]
         for st in m.stations:
-            row.append(("queue_length", st.scope, st.pool.queue.value))
+            row.append(st.pool.queue.value)
             if st.is_lane:
-                row.append(("crossing", st.scope, st.crossing.value))
-                row.append(("departures", st.scope, st.crossed - self._crossed[st.index]))
+                row += [st.crossing.value, st.crossed - self._crossed[st.index]]
                 self._crossed[st.index] = st.crossed
-        self.timeseries.append((hour, row))
+        self.timeseries.append(hour, row)
 
     def finish(self) -> tuple[dict[tuple[str, str], LevelSummary], dict[str, float]]:
         """Close every monitor at the horizon: level summaries and utilisation per station."""

@@ -7,6 +7,7 @@ that pickles cheaply between processes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,8 @@ class ReplicationOutput:
     visits: dict[str, np.ndarray]
     levels: dict[tuple[str, str], LevelSummary]
     utilisation: dict[str, float]
-    timeseries: list[tuple]
+    timeseries: Any
+    """observe.HourlySeries: hourly snapshots by column; iterate for (hour, rows)."""
     accounts: Accounts
     n_arrived: int
     inside: int

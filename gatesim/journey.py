@@ -117,8 +117,7 @@ def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None =
                 yield from move(env, truck, place, held)
             if visits is not None:
                 visits.append((*last_visit, env.now))
-        kept = place if i < last and place.slots is not None and waits_in(path[i + 1], place
-                                                                          ) else None
+        kept = place if i < last and waits_in(path[i + 1], place) else None
         wait = station.pool.request(truck, place, kept is not None)
         if wait is not None:
             yield wait
@@ -168,15 +167,12 @@ def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Pl
 
 def move(env: simpy.Environment, truck: Truck, place: Place, held: Place | Station
          ) -> Generator[simpy.Event, Any, None]:
-    """Take a slot in ``place``, then free ``held``; wait on the overflow road or where it is.
+    """``place`` is full: wait for a slot on its overflow road, or where the truck is (held
+    at its server), then take it.
 
-    The slot is taken and ``held`` freed in one step (see ``Place.wait_for_slot``), so the
-    truck is in exactly one place at every instant.
+    The slot is taken and what the truck held freed in one step (see
+    ``Place.wait_for_slot``), so the truck is in exactly one place at every instant.
     """
-    if place.has_room():
-        place.enter(env.now)
-        held.vacate(env.now)
-        return
     road = place.overflow
     if road is None:
         yield place.wait_for_slot(env, held)

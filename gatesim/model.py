@@ -12,6 +12,7 @@ import math
 import time
 from bisect import bisect_right
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any
 
 import simpy
@@ -32,15 +33,14 @@ Audit = Callable[["Model"], None]
 RECORDS = {"all": 1, "sample": SAMPLE_EVERY, "none": 0}
 
 
-def pick(shares: dict[str, float], u: float) -> str:
+def option_index(cumulative: list[float], u: float) -> int:
     """The option whose share interval holds uniform ``u`` (the last one if rounding leaves
-    ``u`` beyond the total)."""
-    acc = 0.0
-    for name, share in shares.items():
-        acc += share
-        if u < acc:
-            return name
-    return name
+    ``u`` beyond the total): the one rule for branches, sites and the path cache."""
+    return min(bisect_right(cumulative, u), len(cumulative) - 1)
+
+
+def pick(shares: dict[str, float], u: float) -> str:
+    return list(shares)[option_index(list(accumulate(shares.values())), u)]
 
 
 def _choose_steps(steps: list[Step]) -> Iterator[ChooseStep]:
@@ -56,11 +56,7 @@ def _branch_names(steps: list[Step]) -> Iterator[str]:
 
 
 def _cumulative(step: ChooseStep) -> list[float]:
-    acc, out = 0.0, []
-    for option in step.options.values():
-        acc += option.p
-        out.append(acc)
-    return out
+    return list(accumulate(o.p for o in step.options.values()))
 
 
 class Model:
@@ -228,8 +224,8 @@ class Model:
     def _new_truck(self, stream: int, draws: list[float]) -> Truck:
         cls = self._truck_class(stream, draws)
         route_key = (cls.direction, cls.cargo, cls.site)
-        # the path depends only on the class and the option each branch takes (as pick()):
-        key = (cls.index, *[min(bisect_right(cum, draws[col]), len(cum) - 1)
+        # the path depends only on the class and the option each branch takes
+        key = (cls.index, *[option_index(cum, draws[col])
                             for col, cum in self._route_branches[route_key]])
         path = self._paths.get(key)
         if path is None:

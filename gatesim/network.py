@@ -137,7 +137,7 @@ class Pool:
         self.cap_total = daily_cap.get("total")
         self.cap_cargo = {k: v for k, v in daily_cap.items() if k != "total"}
         self.has_cap = bool(daily_cap)
-        self.open_to_all = True
+        self.open_to_all = not self.has_cap
         """No window restriction and no cap: every truck may start when a server is free."""
         self.served_today: dict[str, int] = {}
         self.served_total_today = 0

@@ -22,7 +22,7 @@ from tqdm import tqdm
 from gatesim.checkpoint import Checkpoint
 from gatesim.errors import GatesimError, WorkerDied
 from gatesim.executors import Executor, LocalExecutor
-from gatesim.frames import run_frames
+from gatesim.frames import replications_frame, run_frames
 from gatesim.guard import scenario_hash
 from gatesim.model import run_replication
 from gatesim.records import ReplicationOutput
@@ -104,11 +104,9 @@ class Runner:
     """Runs replications of one scenario on an executor, with an optional progress bar."""
 
     def __init__(self, executor: Executor | None = None, progress: bool = False,
-                 records: str = "all", checkpoint: Checkpoint | None = None,
-                 label: str = "replications") -> None:
+                 records: str = "all", checkpoint: Checkpoint | None = None) -> None:
         self.executor = executor or LocalExecutor(1)
-        self.progress, self.records, self.label = progress, records, label
-        self.checkpoint = checkpoint
+        self.progress, self.records, self.checkpoint = progress, records, checkpoint
 
     def outputs(self, s: Scenario, seed: int, reps: range, records: str | None = None
                 ) -> list[ReplicationOutput]:
@@ -118,7 +116,7 @@ class Runner:
         todo = [r for r in reps if found.get(r) is None]
         jobs = [(s, seed, r, records or self.records) for r in todo]
         show = self.progress and sys.stderr.isatty()
-        with tqdm(total=len(jobs), desc=f"{s.name} {self.label}", file=sys.stderr,
+        with tqdm(total=len(jobs), desc=f"{s.name} replications", file=sys.stderr,
                   disable=not show, leave=False) as bar:
             try:
                 done = self.executor.map(_one, jobs, bar,
@@ -148,8 +146,7 @@ def stability(outs: list[ReplicationOutput], warmup_days: float) -> dict[str, An
     if min(len(d) for d in daily) < 3:
         return {"unstable": False, "growth_per_day": None, "note": "fewer than 3 days to judge"}
     rate, lo, hi = growth_per_day(daily)
-    span = max((o.horizon_h - o.warmup_h) / 24 for o in outs)
-    arrivals = np.mean([o.n_arrived for o in outs]) / max(span + warmup_days, 1e-9)
+    arrivals = np.mean([o.n_arrived for o in outs]) / (outs[0].horizon_h / 24)
     unstable = bool(np.isfinite(lo) and lo > 0 and rate > UNSTABLE_SHARE * arrivals)
     return {"unstable": unstable, "growth_per_day": rate, "growth_ci": [lo, hi],
             "note": "backlog grows without bound" if unstable else "no sustained growth"}
@@ -184,18 +181,17 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         warm = choose_warmup(pilot)
         s = with_warmup(s, warm["days"])
     outs = runner.outputs(s, seed, range(replications))
-    frames = run_frames(s, outs)
     prec: dict[str, Any] | None = None
     if precision is not None:
-        ok, rel = _half_width_ok(frames["replications"], precision)
+        ok, rel = _half_width_ok(replications_frame(outs), precision)
         while not ok and len(outs) < precision.max_replications:
             n = len(outs)
             batch = min(max(2, n // 2), precision.max_replications - n)
             outs += runner.outputs(s, seed, range(n, n + batch))
-            frames = run_frames(s, outs)
-            ok, rel = _half_width_ok(frames["replications"], precision)
+            ok, rel = _half_width_ok(replications_frame(outs), precision)
         prec = {**precision.__dict__, "achieved": ok, "half_width_rel": rel,
                 "replications": len(outs)}
+    frames = run_frames(s, outs)
     doc = s.model_dump(mode="json", by_alias=True)
     meta = {
         "scenario": doc,
@@ -216,10 +212,3 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
     }
     return RunResult(s, summarise(frames["replications"]), frames["replications"],
                      frames["timeseries"], frames["trucks"], frames["visits"], meta, outs)
-
-
-def replication_values(result: RunResult, metric: str, scope: str, stat: str) -> np.ndarray:
-    """Per-replication values of one metric (replication order)."""
-    r = result.replications
-    sel = r[(r.metric == metric) & (r.scope == scope) & (r.stat == stat)]
-    return sel.sort_values("replication")["value"].to_numpy()

@@ -55,14 +55,16 @@ def series_frame(s: Scenario, out: ReplicationOutput) -> pd.DataFrame:
     })
 
 
+def replications_frame(outs: list[ReplicationOutput]) -> pd.DataFrame:
+    """One row per replication × metric × scope × stat."""
+    reps = [(out.replication, *row) for out in outs for row in replication_rows(out)]
+    return pd.DataFrame(reps, columns=["replication", "metric", "scope", "stat", "value"])
+
+
 def run_frames(s: Scenario, outs: list[ReplicationOutput]) -> dict[str, pd.DataFrame]:
     """replications, timeseries, trucks and visits tables of a list of replications."""
-    reps = []
-    for out in outs:
-        reps += [(out.replication, *row) for row in replication_rows(out)]
     return {
-        "replications": pd.DataFrame(
-            reps, columns=["replication", "metric", "scope", "stat", "value"]),
+        "replications": replications_frame(outs),
         "timeseries": pd.concat([series_frame(s, o) for o in outs], ignore_index=True),
         "trucks": pd.concat([truck_frame(o) for o in outs], ignore_index=True),
         "visits": pd.concat([visit_frame(o) for o in outs], ignore_index=True),

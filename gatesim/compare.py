@@ -16,9 +16,8 @@ import pandas as pd
 
 from gatesim.checkpoint import Checkpoint
 from gatesim.errors import GatesimError
-from gatesim.executors import Executor
-from gatesim.experiment import RunResult, choose_warmup, run, with_warmup
-from gatesim.model import run_replication
+from gatesim.executors import Executor, LocalExecutor
+from gatesim.experiment import Runner, RunResult, auto_warmup, run, with_warmup
 from gatesim.schema import Scenario
 from gatesim.stats import holm, paired_difference
 
@@ -71,12 +70,10 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise GatesimError(f"compare: scenario names must differ, got {names}")
-    base = scenarios[0]
-    if base.clock.warmup_days == "auto":
+    if scenarios[0].clock.warmup_days == "auto":
         # one warm-up for all, chosen on the baseline, so the statistics cover the same days
-        pilot = [run_replication(with_warmup(base, 0), seed, r, records="none")
-                 for r in range(replications)]
-        days = choose_warmup(pilot)["days"]
+        pilot = Runner(executor or LocalExecutor(workers), progress)
+        days = auto_warmup(pilot, scenarios[0], seed, replications)["days"]
         scenarios = [with_warmup(s, days) if s.clock.warmup_days == "auto" else s
                      for s in scenarios]
     results = [run(s, replications, seed, workers, executor, progress=progress, records=records,
@@ -85,8 +82,8 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
     table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS[:-2])
     table["p_adj"] = holm(table["p_value"].to_numpy())
     table["significant"] = table["p_adj"] < ALPHA
-    base = results[0].summary.set_index(["metric", "scope", "stat"])["estimate"]
-    table["baseline_estimate"] = [base.get((m, sc, st), float("nan")) for m, sc, st in
+    base_estimate = results[0].summary.set_index(["metric", "scope", "stat"])["estimate"]
+    table["baseline_estimate"] = [base_estimate.get(k, float("nan")) for k in
                                   zip(table.metric, table.scope, table.stat, strict=True)]
     meta = {"baseline": names[0], "scenarios": names, "seed": seed,
             "replications": replications, "alpha": ALPHA, "correction": "holm",
@@ -99,7 +96,6 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
 def primary_table(c: Comparison) -> str:
     """A terminal table of the primary metrics: baseline, scenario, difference [95 % CI]."""
     t = c.table.set_index(["metric", "scope", "stat", "scenario"])
-    base = c.results[0].summary.set_index(["metric", "scope", "stat"])
     lines = []
     for other in c.names[1:]:
         lines.append(f"{other} vs {c.names[0]} (common random numbers, Holm-adjusted p):")
@@ -108,8 +104,8 @@ def primary_table(c: Comparison) -> str:
             if (metric, scope, stat, other) not in t.index:
                 continue
             row = t.loc[(metric, scope, stat, other)]
-            b = base.loc[(metric, scope, stat), "estimate"]
             ci = f"{row['diff']:+.2f} [{row.ci_low:+.2f}, {row.ci_high:+.2f}]"
             mark = " *" if row.significant else ""
-            lines.append(f"  {label:30s} {b:10.2f} {row.estimate:10.2f} {ci:>30s}{mark}")
+            lines.append(f"  {label:30s} {row.baseline_estimate:10.2f} {row.estimate:10.2f} "
+                         f"{ci:>30s}{mark}")
     return "\n".join(lines)

@@ -130,6 +130,11 @@ class Runner:
         return [found[r] for r in reps]
 
 
+def auto_warmup(runner: Runner, s: Scenario, seed: int, replications: int) -> dict[str, Any]:
+    """Run a pilot with no warm-up (summary-only) and choose the warm-up on it (MSER-5)."""
+    return choose_warmup(runner.outputs(with_warmup(s, 0), seed, range(replications), "none"))
+
+
 def choose_warmup(outs: list[ReplicationOutput]) -> dict[str, Any]:
     """MSER-5 on the cross-replication mean of daily trucks in system (Law's cycle means)."""
     days = min(len(o.daily_in_system) for o in outs)
@@ -177,8 +182,7 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
     runner = Runner(executor or LocalExecutor(workers), progress, records, checkpoint)
     warm: dict[str, Any] = {"method": "fixed", "days": s.clock.warmup_days}
     if s.clock.warmup_days == "auto":
-        pilot = runner.outputs(with_warmup(s, 0), seed, range(replications), records="none")
-        warm = choose_warmup(pilot)
+        warm = auto_warmup(runner, s, seed, replications)
         s = with_warmup(s, warm["days"])
     outs = runner.outputs(s, seed, range(replications))
     prec: dict[str, Any] | None = None

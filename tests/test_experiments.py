@@ -153,3 +153,12 @@ def test_precision_says_plainly_when_not_reached():
     p = Precision.parse(0.001, "time_in_system_h/system/mean", max_replications=5)
     r = run(s, replications=3, seed=1, precision=p)
     assert not r.meta["precision"]["achieved"] and r.meta["replications"] == 5
+
+
+def test_compare_uses_the_baselines_auto_warmup_for_every_scenario():
+    a = scenario(queue(servers=2, initial=300, days=80, warmup="auto", name="a"))
+    b = scenario(queue(servers=3, initial=300, days=80, warmup="auto", name="b"))
+    c = compare([a, b], replications=4, seed=3, workers=2)
+    own = run(a, replications=4, seed=3).meta["warmup"]["days"]
+    assert own > 0
+    assert [r.scenario.clock.warmup_days for r in c.results] == [own, own]

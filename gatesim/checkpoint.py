@@ -49,9 +49,9 @@ class Checkpoint:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def checkpoint_key(scenario_doc: dict, seed: int, records: str) -> str:
-    """What decides a replication's numbers: the resolved scenario, seed, records mode,
-    gatesim version and random-stream layout."""
+def work_key(**parts: object) -> str:
+    """A key for stored work: a hash of what decides its numbers (``parts``: the resolved
+    scenario, seed, …) with the gatesim version and the random-stream layout."""
     from importlib import metadata
 
     from gatesim.guard import scenario_hash
@@ -61,5 +61,9 @@ def checkpoint_key(scenario_doc: dict, seed: int, records: str) -> str:
         version = metadata.version("gatesim")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return scenario_hash({"scenario": scenario_doc, "seed": seed, "records": records,
-                          "gatesim": version, "layout": STREAM_LAYOUT_VERSION})[:20]
+    return scenario_hash({**parts, "gatesim": version, "layout": STREAM_LAYOUT_VERSION})[:20]
+
+
+def checkpoint_key(scenario_doc: dict, seed: int, records: str) -> str:
+    """The key of a run's finished replications."""
+    return work_key(scenario=scenario_doc, seed=seed, records=records)

@@ -7,7 +7,6 @@ with the same arguments skips the points whose key matches and computes only the
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import re
@@ -21,6 +20,7 @@ import pandas as pd
 import yaml
 from tqdm import tqdm
 
+from gatesim.checkpoint import work_key
 from gatesim.errors import GatesimError
 from gatesim.executors import Executor
 from gatesim.experiment import SUMMARY_COLUMNS, run, versions
@@ -78,11 +78,8 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
 
 
 def point_key(scenario_doc: dict, seed: int, replications: int) -> str:
-    """Hash of everything that decides a point's numbers."""
-    blob = json.dumps({"scenario": scenario_doc, "seed": seed, "replications": replications,
-                       "gatesim": versions()["gatesim"], "layout": STREAM_LAYOUT_VERSION},
-                      sort_keys=True, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+    """The key a sweep point is stored under."""
+    return work_key(scenario=scenario_doc, seed=seed, replications=replications)
 
 
 @dataclass

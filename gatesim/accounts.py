@@ -45,6 +45,7 @@ class Accounts:
     back_count: int = 0
     censored: Tally = field(default_factory=Tally)
     station_wait: list[Tally] = field(default_factory=list)
+    """Waits per station of trucks arrived after the warm-up (added by the journey itself)."""
     turned_away: dict[int, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -53,10 +54,6 @@ class Accounts:
     def new_class(self) -> None:
         self.class_exits.append(0)
         self.class_sojourn.append(Tally())
-
-    def visit(self, truck: Truck, station: int, wait: float) -> None:
-        if truck.arrival >= self.warmup:
-            self.station_wait[station].add(wait)
 
     def _time_in_window(self, cls: TruckClass, arrival: float, end: float) -> float:
         account = self.cargo.get(cls.cargo)

@@ -28,9 +28,6 @@ class Recorder:
     def truck(self, row: tuple) -> None:
         self.trucks.append(row)
 
-    def visit(self, row: tuple) -> None:
-        self.visits.append(row)
-
     def arrays(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         t = np.array(self.trucks, dtype=float).reshape(-1, len(TRUCK_FIELDS))
         v = np.array(self.visits, dtype=float).reshape(-1, len(VISIT_FIELDS))

@@ -44,13 +44,14 @@ class TruckClass:
 class Station:
     """Where a step is served: a stage's servers, or one direction of a lane."""
 
-    __slots__ = ("name", "scope", "index", "place", "pool", "col", "transit_col", "headway",
+    __slots__ = ("scope", "index", "place", "pool", "col", "transit_col", "headway",
                  "is_lane", "lane", "eligible", "crossing", "crossed")
 
-    def __init__(self, name: str, scope: str, index: int, place: Place, pool: Pool, col: int,
+    def __init__(self, scope: str, index: int, place: Place, pool: Pool, col: int,
                  is_lane: bool = False, lane: str = "", headway: float = 0.0,
                  transit_col: int = -1, eligible: dict | None = None) -> None:
-        self.name, self.scope, self.index, self.place, self.pool = name, scope, index, place, pool
+        """``scope``: the station's name in results (a stage, or ``<lane>.<direction>``)."""
+        self.scope, self.index, self.place, self.pool = scope, index, place, pool
         self.col, self.transit_col, self.headway = col, transit_col, headway
         self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
         self.crossing = Level()

@@ -120,7 +120,7 @@ class Model:
             pool = Pool(env, name, i, stage.servers, self._intervals(stage.calendar), {}, 0.0,
                         self.horizon)
             col = self._purpose(f"service:{name}", stage.service.ppf_h)
-            st = Station(name, name, i, self.places[stage.yard], pool, col)
+            st = Station(name, i, self.places[stage.yard], pool, col)
             self.stations.append(st)
             self.by_stage[name] = st
         start = s.clock.start
@@ -135,7 +135,7 @@ class Model:
                 scope = f"{name}.{direction}"
                 pool = Pool(env, scope, i, 1, self._intervals(side.calendar), side.daily_cap,
                             cap_day, self.horizon)
-                st = Station(scope, scope, i, self.places[side.yard], pool, -1, is_lane=True,
+                st = Station(scope, i, self.places[side.yard], pool, -1, is_lane=True,
                              lane=name, headway=1 / side.capacity_per_hour, transit_col=transit,
                              eligible=lane.eligible)
                 self.stations.append(st)

@@ -270,6 +270,8 @@ def _expected(err: dict[str, Any]) -> str:
 
 
 def _origin(parts: list[str | int], sources: list[Source], assigned: list[str]) -> str:
+    """Who supplied the value at ``parts``: a --set, or the file that reaches deepest into it
+    (the extending file first)."""
     dotted = ".".join(map(str, parts))
     for path in assigned:
         if dotted == path or dotted.startswith(path + ".") or path.startswith(dotted + "."):
@@ -278,11 +280,9 @@ def _origin(parts: list[str | int], sources: list[Source], assigned: list[str]) 
     def depth(doc: Any) -> int:
         n = 0
         for part in parts:
-            if isinstance(doc, dict) and part in doc or (
-                    isinstance(doc, list) and isinstance(part, int) and part < len(doc)):
-                doc, n = doc[part], n + 1
-            else:
+            if not _holds(doc, part):
                 break
+            doc, n = doc[part], n + 1
         return n
 
     return max(sources, key=lambda s: depth(s[1]))[0]

@@ -74,7 +74,7 @@ def huu_task(engine: str, days: float | None, scenario: str,
 def has_records_option() -> bool:
     import inspect
 
-    from gatesim.model import run_replication
+    from gatesim.engine.model import run_replication
 
     return "records" in inspect.signature(run_replication).parameters
 

@@ -5,7 +5,7 @@
 
 Each run is a fresh subprocess; peak RSS is its ru_maxrss (interpreter and imports included;
 "model MB" subtracts the RSS measured after the imports). Two entry points are measured:
-``engine`` = ``gatesim.model.run_replication`` and ``pipeline`` = ``gatesim.run`` with one
+``engine`` = ``gatesim.engine.model.run_replication`` and ``pipeline`` = ``gatesim.run`` with one
 replication on one worker (tables built as well). If gatesim takes ``records=`` both "all" and
 "none" are measured, else the default only. Target: with records="none" a 365-day replication
 stays under 150 MB peak RSS and flat in the horizon (365-day peak within 10 % of the 7-day).
@@ -43,7 +43,7 @@ FLAT_TOL = 0.10
 
 def records_modes() -> list[str | None]:
     import gatesim
-    from gatesim.model import run_replication
+    from gatesim.engine.model import run_replication
 
     engine = "records" in inspect.signature(run_replication).parameters
     pipeline = "records" in inspect.signature(gatesim.run).parameters

@@ -101,7 +101,7 @@ def like_for_like_overrides(s) -> dict[str, Any]:
 def huu_nghi_overrides(path: str, variant: str, days: float | None) -> dict[str, Any]:
     from pathlib import Path
 
-    from gatesim.loader import load_scenario, resolve_document
+    from gatesim.scenario.loader import load_scenario, resolve_document
 
     over: dict[str, Any] = {}
     clock = resolve_document(Path(path))[0].get("clock", {})
@@ -146,8 +146,8 @@ def anchor(task: dict[str, Any]) -> dict[str, Any]:
 
         import gatesim  # noqa: F401  (imports outside the timed region)
         from benchmarks.hand_simpy import MMC_LAM, TANDEM_LAM
-        from gatesim.loader import load_scenario
-        from gatesim.model import run_replication
+        from gatesim.engine.model import run_replication
+        from gatesim.scenario.loader import load_scenario
 
         lam = {"mmc": MMC_LAM, "tandem": TANDEM_LAM}[network]
         path = task["scenario"]
@@ -182,7 +182,7 @@ def huu_nghi(task: dict[str, Any]) -> dict[str, Any]:
     import numpy as np
 
     import gatesim  # noqa: F401
-    from gatesim.loader import load_scenario
+    from gatesim.scenario.loader import load_scenario
 
     over = huu_nghi_overrides(path, variant, task.get("days"))
     if engine == "simpy":
@@ -197,7 +197,7 @@ def huu_nghi(task: dict[str, Any]) -> dict[str, Any]:
         arrived, left, tis = r["arrived"], r["left"], r["time_in_system_h"]
         extra: dict[str, Any] = {}
     else:
-        from gatesim.model import run_replication
+        from gatesim.engine.model import run_replication
 
         mode = task.get("records", "all")
         kw = gatesim_records_kw(run_replication, mode)
@@ -228,8 +228,8 @@ def scale(task: dict[str, Any]) -> dict[str, Any]:
     """One replication of the default scenario over ``days``: the engine (run_replication)
     or the whole pipeline (gatesim.run, 1 replication, 1 worker)."""
     import gatesim
-    from gatesim.loader import load_scenario
-    from gatesim.model import run_replication
+    from gatesim.engine.model import run_replication
+    from gatesim.scenario.loader import load_scenario
 
     path, days, mode, api = task["scenario"], task["days"], task.get("records"), task["api"]
     over = huu_nghi_overrides(path, "default", days)
@@ -257,9 +257,9 @@ def parallel(task: dict[str, Any]) -> dict[str, Any]:
     """``gatesim.run`` of R replications on an executor; phases timed by wrapping
     ``Runner.outputs`` (the replications) and ``run_frames`` (tables in the parent)."""
     import gatesim
-    import gatesim.experiment as ex
-    from gatesim.executors import DaskExecutor, LocalExecutor
-    from gatesim.loader import load_scenario
+    import gatesim.experiments.run as ex
+    from gatesim.experiments.executors import DaskExecutor, LocalExecutor
+    from gatesim.scenario.loader import load_scenario
 
     phases = {"replications_s": 0.0, "frames_s": 0.0}
 
@@ -286,7 +286,8 @@ def parallel(task: dict[str, Any]) -> dict[str, Any]:
         cluster = LocalCluster(n_workers=task["workers"], threads_per_worker=1, processes=True,
                                dashboard_address=None)
         client = Client(cluster)
-        client.run(lambda: __import__("gatesim.model"))  # a long-lived cluster has it imported
+        # a long-lived cluster has it imported
+        client.run(lambda: __import__("gatesim.engine.model"))
         setup = time.perf_counter() - t
         executor = DaskExecutor(cluster.scheduler_address)
     else:

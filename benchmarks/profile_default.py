@@ -65,7 +65,7 @@ def category(key: str) -> str:
 
 def load(scenario: str, days: float | None):
     from benchmarks.child import huu_nghi_overrides
-    from gatesim.loader import load_scenario
+    from gatesim.scenario.loader import load_scenario
 
     return load_scenario(scenario, huu_nghi_overrides(scenario, "default", days))
 
@@ -78,7 +78,7 @@ def short(path: str) -> str:
 
 
 def run_cprofile(scenario: str, days: float | None, top: int) -> dict[str, Any]:
-    from gatesim.model import run_replication
+    from gatesim.engine.model import run_replication
 
     s = load(scenario, days)
     prof = cProfile.Profile()
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     days = a.days if a.days is not None else (7.0 if a.quick else None)
     if a.worker:  # the process py-spy samples
-        from gatesim.model import run_replication
+        from gatesim.engine.model import run_replication
         run_replication(load(a.scenario, days), 1, 0)
         return 0
     m = machine()

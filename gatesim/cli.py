@@ -74,7 +74,7 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def _executor(args: argparse.Namespace):
-    from gatesim.executors import make_executor
+    from gatesim.experiments.executors import make_executor
 
     if args.replications < 1:
         raise GatesimError(f"--replications: got {args.replications}; expected at least 1")
@@ -90,15 +90,15 @@ def _report(args: argparse.Namespace, out: Path) -> None:
     """The report at the end of run, compare and sweep (unless --no-report)."""
     if args.no_report:
         return
-    from gatesim.report import build_report
+    from gatesim.output.report import build_report
 
     _say(args, f"report: {build_report(out)}")
 
 
 def _prepare(args: argparse.Namespace, scenario, out: Path):
     """Refuse an existing --out or absurd work; choose the records mode; the checkpoint."""
-    from gatesim.checkpoint import Checkpoint, checkpoint_key
-    from gatesim.guard import check_work, records_mode, refuse_existing
+    from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
+    from gatesim.experiments.guard import check_work, records_mode, refuse_existing
 
     refuse_existing(out, args.force)
     trucks = check_work(scenario, args.replications, args.allow_large)
@@ -115,7 +115,7 @@ def _prepare(args: argparse.Namespace, scenario, out: Path):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from gatesim.check import reproduce
+    from gatesim.experiments.check import reproduce
 
     ok, message = reproduce(args.check)
     print(message, file=sys.stdout if ok else sys.stderr)
@@ -123,9 +123,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from gatesim.experiment import Precision, run
-    from gatesim.loader import load_scenario
-    from gatesim.results import write_run
+    from gatesim.experiments.run import Precision, run
+    from gatesim.output.writer import write_run
+    from gatesim.scenario.loader import load_scenario
 
     if args.check is not None:
         return cmd_check(args)
@@ -183,10 +183,10 @@ def _print_key_figures(summary) -> None:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from gatesim.checkpoint import Checkpoint, checkpoint_key
-    from gatesim.compare import compare, primary_table
-    from gatesim.loader import load_scenario
-    from gatesim.results import write_comparison
+    from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
+    from gatesim.experiments.compare import compare, primary_table
+    from gatesim.output.writer import write_comparison
+    from gatesim.scenario.loader import load_scenario
 
     executor = _executor(args)
     scenarios = [load_scenario(p, _overrides(args)) for p in args.scenarios]
@@ -210,9 +210,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from gatesim.guard import check_work
-    from gatesim.loader import load_scenario
-    from gatesim.sweep import Target, parse_param, sweep
+    from gatesim.experiments.guard import check_work
+    from gatesim.experiments.sweep import Target, parse_param, sweep
+    from gatesim.output.writer import PointDirectory, write_sweep
+    from gatesim.scenario.loader import load_scenario
 
     executor = _executor(args)
     params = [parse_param(p) for p in args.param]
@@ -227,8 +228,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     for _, values in params:
         points *= len(values)
     check_work(base, args.replications * points, args.allow_large)
-    result = sweep(args.scenario, params, out, _overrides(args), args.replications, args.seed,
-                   executor=executor, target=target, progress=not args.quiet)
+    result = sweep(args.scenario, params, _overrides(args), args.replications, args.seed,
+                   executor=executor, target=target, progress=not args.quiet,
+                   store=PointDirectory(out))
+    write_sweep(result, out)
     m = result.meta
     _say(args, f"{name}: {m['points']} points ({m['computed']} computed, "
                f"{m['points'] - m['computed']} reused), {args.replications} replications each")
@@ -244,8 +247,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every case agrees with theory, 1 when any does not."""
-    from gatesim.results import write_csv
-    from gatesim.validation import format_table, run_validation
+    from gatesim.output.writer import write_csv
+    from gatesim.validation.suite import format_table, run_validation
 
     table = run_validation(quick=args.quick, workers=args.workers)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -256,7 +259,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from gatesim.report import build_report
+    from gatesim.output.report import build_report
 
     _say(args, f"report: {build_report(args.results, args.out)}")
     return 0

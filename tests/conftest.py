@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gatesim.loader import validate
+from gatesim.scenario.loader import validate
 
 ROOT = Path(__file__).resolve().parents[1]
 SMALL_GATE = ROOT / "tests" / "scenarios" / "small_gate.yaml"

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gatesim import cli, validation
+from gatesim import cli
+from gatesim.validation import suite as validation
 
 
 @pytest.mark.parametrize("passed, status", [([True, True], 0), ([True, False], 1)])

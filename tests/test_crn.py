@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gatesim.experiment import run
-from gatesim.loader import load_scenario
-from gatesim.model import run_replication
-from gatesim.rng import TruckDraws, stable_hash, stream
+from gatesim.engine.model import run_replication
+from gatesim.engine.rng import TruckDraws, stable_hash, stream
+from gatesim.experiments.run import run
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import SMALL_GATE
 
 

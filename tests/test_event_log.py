@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from gatesim.model import run_replication
+from gatesim.engine.model import run_replication
 from tests.conftest import scenario
 
 DOC = {
@@ -91,7 +91,7 @@ def test_blocked_server_counts_as_busy_not_queue(out):
 
 
 def test_costs_and_time_budget_by_hand():
-    from gatesim.metrics import replication_rows
+    from gatesim.experiments.metrics import replication_rows
 
     doc = {**DOC, "cargo": {"c": {"time_budget_h": 10, "waiting_cost_per_day": 24}},
            "yards": {"Y": {"slots": 1, "overflow": "road", "cost_per_slot_year": 365},

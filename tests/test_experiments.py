@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gatesim.compare import compare
-from gatesim.executors import DaskExecutor, LocalExecutor
-from gatesim.experiment import Precision, run
-from gatesim.loader import load_scenario
-from gatesim.stats import paired_difference
+from gatesim.experiments.compare import compare
+from gatesim.experiments.executors import DaskExecutor, LocalExecutor
+from gatesim.experiments.run import Precision, run
+from gatesim.experiments.stats import paired_difference
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import SMALL_GATE, scenario
 
 

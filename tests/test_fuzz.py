@@ -50,7 +50,7 @@ from hypothesis import strategies as st
 
 from gatesim import GatesimError, Scenario, ScenarioError, load_scenario
 from gatesim.errors import one_line
-from gatesim.loader import MAX_DEPTH, MAX_FILE_BYTES
+from gatesim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and hasattr(signal, "setitimer")),

@@ -13,9 +13,9 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from gatesim.calendar import compile_calendar
-from gatesim.loader import load_scenario
-from gatesim.model import Model
+from gatesim.engine.model import Model
+from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import SMALL_GATE
 
 SEEDS = [1, 2, 3]

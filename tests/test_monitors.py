@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatesim.monitors import Integral, Level, Tally
+from gatesim.engine.monitors import Integral, Level, Tally
 
 
 def test_level_stepping_up_once_per_hour():

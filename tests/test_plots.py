@@ -12,8 +12,8 @@ import pytest
 from matplotlib.container import BarContainer
 
 import gatesim
-from gatesim import plots, resultfiles
-from gatesim.results import write_run
+from gatesim.output import plots, reader
+from gatesim.output.writer import write_run
 from tests.conftest import SMALL_GATE
 
 SWEEP_PARAM = "yards.front.slots"
@@ -34,7 +34,7 @@ def write_comparison(out: Path, baseline: str, other: str) -> pd.DataFrame:
     summaries = {n: pd.read_csv(out / n / "summary.csv").set_index(["metric", "scope", "stat"])
                  for n in (baseline, other)}
     rows = []
-    for k, key in enumerate(resultfiles.PRIMARY):
+    for k, key in enumerate(reader.PRIMARY):
         b, e = summaries[baseline].loc[key, "estimate"], summaries[other].loc[key, "estimate"]
         diff, half, significant = e - b, 0.2 * abs(e - b) + 0.05, k % 2 == 0
         p = 0.001 if significant else 0.4
@@ -74,8 +74,8 @@ def write_sweep(out: Path, target: dict | None = TARGET) -> tuple[pd.DataFrame, 
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> resultfiles.RunFiles:
-    return resultfiles.read_run(write_small_run(tmp_path_factory.mktemp("plots") / "run"))
+def run(tmp_path_factory) -> reader.RunFiles:
+    return reader.read_run(write_small_run(tmp_path_factory.mktemp("plots") / "run"))
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def bars(ax) -> int:
     return sum(len(c) for c in ax.containers if isinstance(c, BarContainer))
 
 
-@pytest.mark.parametrize("metric", resultfiles.LEVELS)
+@pytest.mark.parametrize("metric", reader.LEVELS)
 def test_levels_one_line_and_band_per_scope(run, metric, tmp_path):
     fig = plots.figure_levels(run, metric)
     labelled(fig)
@@ -118,7 +118,7 @@ def test_levels_one_line_and_band_per_scope(run, metric, tmp_path):
 def test_levels_band_is_the_t_interval_across_replications(run):
     ts = run.timeseries
     one = ts[(ts.metric == "in_system") & (ts.hour == 50)]["value"].to_numpy()
-    b = resultfiles.band(ts[ts.metric == "in_system"], ["scope", "hour"]).set_index("hour").loc[50]
+    b = reader.band(ts[ts.metric == "in_system"], ["scope", "hour"]).set_index("hour").loc[50]
     half = 4.302653 * one.std(ddof=1) / np.sqrt(3)
     assert b["mean"] == pytest.approx(one.mean())
     assert (b["low"], b["high"]) == pytest.approx((one.mean() - half, one.mean() + half))
@@ -182,7 +182,7 @@ def test_utilisation_one_bar_per_station(run, tmp_path):
 def test_comparison_highlights_significant_rows(comparison, tmp_path):
     fig = plots.figure_comparison(comparison, "small_gate")
     labelled(fig)
-    assert sum(bars(ax) for ax in fig.axes) == len(comparison) == len(resultfiles.PRIMARY)
+    assert sum(bars(ax) for ax in fig.axes) == len(comparison) == len(reader.PRIMARY)
     colours = {}
     for ax, (_, row) in zip(fig.axes, comparison.iterrows(), strict=True):
         (bar,) = next(c for c in ax.containers if isinstance(c, BarContainer))

@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from playwright.sync_api import sync_playwright
 
-from gatesim import plots, resultfiles
 from gatesim.errors import GatesimError
-from gatesim.report import build_report, fmt, kind_of
-from gatesim.sources import parse_sources
+from gatesim.output import plots, reader
+from gatesim.output.report import build_report, fmt, kind_of
+from gatesim.scenario.sources import parse_sources
 from tests.conftest import SMALL_GATE
 from tests.test_plots import write_comparison, write_small_run, write_sweep
 
@@ -82,7 +82,7 @@ def test_run_report_key_figures_validation_and_sources(reports):
     for metric, scope, stat in plots.PRIMARY:
         row = summary[(summary.metric == metric) & (summary.scope == scope)
                       & (summary.stat == stat)].iloc[0]
-        label = resultfiles.metric_label(metric, stat)
+        label = reader.metric_label(metric, stat)
         assert re.search(rf"{re.escape(label)}</td><td class=\"num\">{re.escape(fmt(row.estimate))}"
                          rf"</td>\s*<td class=\"num\">{re.escape(fmt(row.ci_low))} – ", key)
     validation = section(html, "validation")

@@ -12,11 +12,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gatesim import experiment
-from gatesim.checkpoint import Checkpoint, checkpoint_key
 from gatesim.errors import GatesimError
-from gatesim.guard import MAX_RECORDED, check_work, records_mode
-from gatesim.loader import load_scenario
+from gatesim.experiments import run as experiment
+from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
+from gatesim.experiments.guard import MAX_RECORDED, check_work, records_mode
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import ROOT, SMALL_GATE
 from tests.test_run import gatesim
 
@@ -166,3 +166,18 @@ def test_check_confirms_a_reproducible_run_and_catches_a_changed_one(tmp_path):
     reps.to_csv(out / "replications.csv", index=False)
     p = gatesim("run", "--check", str(out))
     assert p.returncode == 1 and "wait_h/system/mean" in p.stderr
+
+
+def test_checkpoint_from_moved_classes_is_rerun_with_one_warning(tmp_path, capsys):
+    """A checkpoint written before the subpackage move names ``gatesim.records``, which no
+    longer exists: it is discarded and its replication run again, never a traceback."""
+    s = load_scenario(SMALL_GATE)
+    cp = Checkpoint(tmp_path / "out", checkpoint_key(s.model_dump(mode="json"), 5, "all"))
+    cp.dir.mkdir(parents=True)
+    for r in range(2):
+        cp._path(r).write_bytes(b"\x80\x04cgatesim.records\nReplicationOutput\n.")
+    resumed = experiment.run(s, replications=2, seed=5, workers=1, checkpoint=cp)
+    fresh = experiment.run(s, replications=2, seed=5, workers=1)
+    pd.testing.assert_frame_equal(resumed.summary, fresh.summary)
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if "warning" in ln]
+    assert len(warnings) == 1 and "discarded unreadable checkpoint" in warnings[0]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gatesim.experiment import run
-from gatesim.model import Model
+from gatesim.engine.model import Model
+from gatesim.experiments.run import run
 from tests.conftest import scenario
 from tests.test_invariants import audit
 

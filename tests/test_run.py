@@ -9,8 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
-from gatesim.experiment import run
-from gatesim.loader import load_scenario
+from gatesim.experiments.run import run
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import ROOT, SMALL_GATE
 
 SUMMARY_COLUMNS = ["metric", "scope", "stat", "estimate", "ci_low", "ci_high", "n"]

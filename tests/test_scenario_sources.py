@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gatesim.loader import load_scenario
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import ROOT
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

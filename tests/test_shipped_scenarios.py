@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from gatesim import load_scenario, run
-from gatesim.calendar import compile_calendar
 from gatesim.cli import main
-from gatesim.schema import LaneStep, StageStep
+from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.schema import LaneStep, StageStep
 from tests.conftest import ROOT
 
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))

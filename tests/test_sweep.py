@@ -8,10 +8,26 @@ import pandas as pd
 import pytest
 
 from gatesim.errors import GatesimError
-from gatesim.sweep import Target, best_point, parse_param, sweep
+from gatesim.experiments.sweep import Target, best_point, parse_param
+from gatesim.experiments.sweep import sweep as sweep_table
+from gatesim.output.writer import PointDirectory, write_sweep
 from tests.conftest import SMALL_GATE
 
 PARAMS = [parse_param("yards.front.slots=10:30:10"), parse_param("stages.documents.servers=1,2")]
+
+
+def sweep(scenario, params, out, **kw):
+    """What the CLI does: points kept in ``out/points``, then sweep.csv / sweep.json."""
+    result = sweep_table(scenario, params, store=PointDirectory(out), **kw)
+    write_sweep(result, out)
+    return result
+
+
+def test_sweep_writes_no_files_by_itself(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    r = sweep_table(SMALL_GATE, PARAMS[:1], replications=2, seed=3)
+    assert r.meta["computed"] == 3 and len(r.table) > 0
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_parse_param_forms():

@@ -1,4 +1,4 @@
-"""Unit tests for gatesim.theory against published queueing values."""
+"""Unit tests for gatesim.validation.theory against published queueing values."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from gatesim.theory import (
+from gatesim.validation.theory import (
     MMc,
     MMcK,
     erlang_b,

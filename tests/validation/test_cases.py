@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gatesim import validation
-from gatesim.loader import load_scenario
+from gatesim.scenario.loader import load_scenario
+from gatesim.validation import suite as validation
 
 
 @pytest.mark.parametrize("case", validation.CASES, ids=lambda c: c.name)

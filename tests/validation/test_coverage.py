@@ -15,13 +15,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gatesim import theory
-from gatesim.executors import LocalExecutor
-from gatesim.loader import load_scenario
-from gatesim.metrics import replication_rows
-from gatesim.model import run_replication
-from gatesim.schema import Scenario
-from gatesim.stats import t_interval
+from gatesim.engine.model import run_replication
+from gatesim.experiments.executors import LocalExecutor
+from gatesim.experiments.metrics import replication_rows
+from gatesim.experiments.stats import t_interval
+from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.schema import Scenario
+from gatesim.validation import theory
 
 SCENARIO = Path(__file__).with_name("mm1_coverage.yaml")
 WQ = theory.mm1(18, 60).wq

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gatesim.loader import load_scenario
-from gatesim.model import Model
+from gatesim.engine.model import Model
+from gatesim.scenario.loader import load_scenario
 from tests.conftest import ROOT
 
 SCENARIO = ROOT / "scenarios" / "huu_nghi.yaml"

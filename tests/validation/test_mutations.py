@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from gatesim import validation
-from gatesim.network import Place, Pool
+from gatesim.engine.network import Place, Pool
+from gatesim.validation import suite as validation
 
 CASES = {c.name: c for c in validation.CASES}
 

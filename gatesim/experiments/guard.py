@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from gatesim.errors import GatesimError
-from gatesim.schema import Scenario
+from gatesim.scenario.schema import Scenario
 
 MAX_TRUCKS = 50_000_000
 """Trucks a whole run may simulate without --allow-large (about an hour on two cores)."""

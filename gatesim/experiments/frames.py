@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from gatesim.metrics import replication_rows
-from gatesim.model import local_time
-from gatesim.records import ReplicationOutput
-from gatesim.schema import Scenario
+from gatesim.engine.model import local_time
+from gatesim.engine.records import ReplicationOutput
+from gatesim.experiments.metrics import replication_rows
+from gatesim.scenario.schema import Scenario
 
 
 def truck_frame(out: ReplicationOutput) -> pd.DataFrame:

@@ -11,75 +11,35 @@ consecutive steps that share a yard cannot deadlock.
 from __future__ import annotations
 
 from collections.abc import Generator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import simpy
 
-from gatesim.monitors import Level
-from gatesim.network import Place, Pool
+from gatesim.engine.network import Place, Station
+from gatesim.engine.trucks import TURN_BACK, Truck
 
 if TYPE_CHECKING:
-    from gatesim.model import Model
-
-TURN_BACK = "turned_back"
-"""A path entry: the truck leaves here without finishing its route."""
+    from gatesim.engine.accounts import Accounts
+    from gatesim.engine.records import Recorder
 
 
-@dataclass(frozen=True, slots=True)
-class TruckClass:
-    """What routing, windows and caps may ask about a truck: direction, cargo, attributes."""
+class Border(Protocol):
+    """What a truck's journey asks of the replication it runs in (the model)."""
 
-    index: int
-    direction: str
-    cargo: str
-    site: str | None
-    values: dict[str, bool | str]
+    default_road: Place
+    rec: Recorder
+    acc: Accounts
 
-    def satisfies(self, conditions: Any) -> bool:
-        items = conditions.items() if isinstance(conditions, dict) else conditions
-        return all(self.values.get(k) == v for k, v in items)
+    def arrived(self, truck: Truck) -> None: ...
 
+    def left(self, truck: Truck, turned_back: bool = False) -> None: ...
 
-class Station:
-    """Where a step is served: a stage's servers, or one direction of a lane."""
+    def turned_away(self, truck: Truck, place: Place) -> None: ...
 
-    __slots__ = ("scope", "index", "place", "pool", "col", "transit_col", "headway",
-                 "is_lane", "lane", "eligible", "crossing", "crossed")
-
-    def __init__(self, scope: str, index: int, place: Place, pool: Pool, col: int,
-                 is_lane: bool = False, lane: str = "", headway: float = 0.0,
-                 transit_col: int = -1, eligible: dict | None = None) -> None:
-        """``scope``: the station's name in results (a stage, or ``<lane>.<direction>``)."""
-        self.scope, self.index, self.place, self.pool = scope, index, place, pool
-        self.col, self.transit_col, self.headway = col, transit_col, headway
-        self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
-        self.crossing = Level()
-        self.crossed = 0
-
-    def vacate(self, now: float) -> None:
-        """The truck leaves the server (a stage) or the far end of the lane."""
-        if self.is_lane:
-            self.crossing.add(-1, now)
-        else:
-            self.pool.release()
+    def choose_station(self, step: Station | tuple[Station, ...], truck: Truck) -> Station: ...
 
 
-class Truck:
-    __slots__ = ("id", "stream", "cls", "arrival", "path", "draws", "road_time", "lane", "wait",
-                 "counted", "record")
-
-    def __init__(self, id: int, stream: int, cls: TruckClass, arrival: float, path: list,
-                 draws: list[float], counted: bool = True, record: bool = True) -> None:
-        self.id, self.stream, self.cls, self.arrival = id, stream, cls, arrival
-        self.path, self.draws = path, draws
-        self.counted, self.record = counted, record
-        """Counted in the statistics (arrived after the warm-up); records kept."""
-        self.road_time = self.wait = 0.0
-        self.lane = -1
-
-
-def journey(env: simpy.Environment, truck: Truck, m: Model, road: Place | None = None
+def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None = None
             ) -> Generator[simpy.Event, Any, None]:
     """The life of one truck, from arrival at the border to leaving it."""
     m.arrived(truck)
@@ -155,7 +115,7 @@ def waits_in(step: Station | tuple[Station, ...], place: Place) -> bool:
 
 
 def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Place | None,
-                    m: Model) -> Generator[simpy.Event, Any, Place | None]:
+                    m: Border) -> Generator[simpy.Event, Any, Place | None]:
     """The first yard is full: queue on the road for it, or be turned away (None)."""
     if place.overflow is None and place.turn_away:
         return None

@@ -15,8 +15,8 @@ from itertools import accumulate
 
 import numpy as np
 
-from gatesim.rng import Block, stream
-from gatesim.schema import WEEKDAYS, ArrivalStream
+from gatesim.engine.rng import Block, stream
+from gatesim.scenario.schema import WEEKDAYS, ArrivalStream
 
 INF = float("inf")
 

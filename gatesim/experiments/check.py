@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from gatesim.engine.model import run_replication
+from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError
-from gatesim.experiment import versions
-from gatesim.frames import run_frames
-from gatesim.loader import validate
-from gatesim.model import run_replication
-from gatesim.rng import STREAM_LAYOUT_VERSION
+from gatesim.experiments.frames import run_frames
+from gatesim.experiments.run import versions
+from gatesim.scenario.loader import validate
 
 
 def _csv(df: pd.DataFrame) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gatesim.accounts import Accounts
+from gatesim.engine.accounts import Accounts
 
 TRUCK_FIELDS = ("id", "stream", "cls", "arrival", "exit", "road_time", "lane", "turned_away",
                 "turned_back")

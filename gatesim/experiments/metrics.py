@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-from gatesim.monitors import Tally
-from gatesim.records import ReplicationOutput
+from gatesim.engine.monitors import Tally
+from gatesim.engine.records import ReplicationOutput
 
 TALLY_STATS = ("mean", "p50", "p90", "p95", "max")
 LEVEL_METRICS = ("in_system", "yard_occupancy", "road_queue", "queue_length", "crossing")

@@ -1,8 +1,9 @@
 """Capacity sweeps: a full grid of scenario overrides, common random numbers across points.
 
-Each point is stored under a key that hashes the resolved scenario, seed, replications,
-gatesim version and random-stream layout, written atomically; an interrupted sweep re-run
-with the same arguments skips the points whose key matches and computes only the rest.
+Each point has a key that hashes the resolved scenario, seed, replications, gatesim version
+and random-stream layout. With a ``PointStore`` (the CLI's is a directory, written by output),
+finished points are kept as they come, so an interrupted sweep re-run with the same arguments
+skips the points whose key matches and computes only the rest. The sweep itself writes nothing.
 """
 
 from __future__ import annotations
@@ -14,19 +15,18 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import yaml
 from tqdm import tqdm
 
-from gatesim.checkpoint import work_key
+from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError
-from gatesim.executors import Executor
-from gatesim.experiment import SUMMARY_COLUMNS, run, versions
-from gatesim.loader import load_scenario
-from gatesim.results import write_csv, write_json, write_run
-from gatesim.rng import STREAM_LAYOUT_VERSION
+from gatesim.experiments.checkpoint import work_key
+from gatesim.experiments.executors import Executor
+from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
+from gatesim.scenario.loader import load_scenario
 
 _RANGE = re.compile(r"^\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*$")
 _TARGET = re.compile(r"^([\w.\-]+)/([\w.\-]+)/(\w+)\s*(<=|>=)\s*(-?[\d.eE+\-]+)$")
@@ -82,20 +82,33 @@ def point_key(scenario_doc: dict, seed: int, replications: int) -> str:
     return work_key(scenario=scenario_doc, seed=seed, replications=replications)
 
 
+class PointStore(Protocol):
+    """Where finished sweep points are kept between runs (output's ``PointDirectory``)."""
+
+    def load(self, key: str) -> pd.DataFrame | None:
+        """The stored summary of the point with this key, or None."""
+
+    def save(self, key: str, result: RunResult) -> None:
+        """Keep a finished point."""
+
+
 @dataclass
 class SweepResult:
+    """One row per grid point × summary row (the parameters' columns first), and provenance."""
+
     table: pd.DataFrame
     meta: dict[str, Any]
 
 
-def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Path,
+def sweep(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],
           overrides: Sequence[str] = (), replications: int = 10, seed: int = 12345,
           workers: int = 1, executor: Executor | None = None, target: Target | None = None,
-          progress: bool = False, on_point: Callable[[int], None] | None = None) -> SweepResult:
-    """Run every grid point (same seeds), store each, and write sweep.csv / sweep.json."""
+          progress: bool = False, store: PointStore | None = None,
+          on_point: Callable[[int], None] | None = None) -> SweepResult:
+    """Run every grid point with the same seeds; points found in ``store`` are reused and
+    points computed here are saved to it. Returns the table; writes no result files."""
+    scenario_path = Path(scenario)
     names = [p for p, _ in params]
-    store = out / "points"
-    store.mkdir(parents=True, exist_ok=True)
     frames, done, computed = [], 0, 0
     grid = list(itertools.product(*(v for _, v in params)))
     bar = tqdm(total=len(grid), desc="sweep points", file=sys.stderr, leave=False,
@@ -104,14 +117,14 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
         sets = [f"{p}={json.dumps(v)}" for p, v in zip(names, values, strict=True)]
         s = load_scenario(scenario_path, [*overrides, *sets])
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
-        point_dir = store / key
-        if not (point_dir / "summary.csv").is_file():
+        summary = store.load(key) if store is not None else None
+        if summary is None:
             result = run(s, replications, seed, workers, executor, progress=progress,
                          records="none")
-            write_run(result, point_dir, records=False)
+            if store is not None:
+                store.save(key, result)
+            summary = result.summary.copy()
             computed += 1
-        summary = pd.read_csv(point_dir / "summary.csv", keep_default_na=False,
-                              na_values=["", "NaN", "nan"])
         for name, value in zip(reversed(names), reversed(values), strict=True):
             summary.insert(0, name, value)
         frames.append(summary)
@@ -129,8 +142,6 @@ def sweep(scenario_path: Path, params: Sequence[tuple[str, list[Any]]], out: Pat
             "target": None if target is None else target.__dict__,
             "best": None if target is None else best_point(table, names, target),
             "versions": versions(), "stream_layout_version": STREAM_LAYOUT_VERSION}
-    write_csv(table, out / "sweep.csv")
-    write_json(meta, out / "sweep.json")
     return SweepResult(table, meta)
 
 

@@ -1,11 +1,11 @@
 """Validation against queueing theory: scenarios whose steady state is known exactly.
 
-Each case is an ordinary scenario file (``gatesim/validation_cases/``) run by the ordinary
+Each case is an ordinary scenario file (``gatesim/validation/cases/``) run by the ordinary
 engine, with no special code path. Every checked quantity is estimated once per replication
 (replication/deletion: a warm-up of at least ten relaxation times, Law & Kelton §9.5), given
 a 95 % Student-t interval over replications and compared with its formula in
-:mod:`gatesim.theory`. A check passes when the error is within ``Z`` half-widths **and** the
-half-width is within a tolerance of the theory value, so a wide interval cannot pass.
+:mod:`gatesim.validation.theory`. A check passes when the error is within ``Z`` half-widths
+**and** the half-width is within a tolerance of the theory value, so a wide interval cannot pass.
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gatesim import theory
-from gatesim.executors import LocalExecutor
-from gatesim.loader import load_scenario
-from gatesim.metrics import replication_rows
-from gatesim.model import run_replication
-from gatesim.records import ReplicationOutput
-from gatesim.schema import Scenario
-from gatesim.stats import t_interval
+from gatesim.engine.model import run_replication
+from gatesim.engine.records import ReplicationOutput
+from gatesim.experiments.executors import LocalExecutor
+from gatesim.experiments.metrics import replication_rows
+from gatesim.experiments.stats import t_interval
+from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.schema import Scenario
+from gatesim.validation import theory
 
-CASES_DIR = Path(__file__).with_name("validation_cases")
+CASES_DIR = Path(__file__).with_name("cases")
 COLUMNS = ["case", "metric", "theory", "simulated", "ci_low", "ci_high", "rel_error",
            "half_width_rel", "passed"]
 Z = 3.0

@@ -20,12 +20,12 @@ from typing import Any, Literal
 import jinja2
 import pandas as pd
 
-from gatesim import plots, resultfiles
 from gatesim.errors import GatesimError
-from gatesim.loader import validate
-from gatesim.resultfiles import PRIMARY, RunFiles, metric_label
-from gatesim.schema import Calendar, ChooseStep, LaneStep, Scenario, StageStep
-from gatesim.sources import sources
+from gatesim.output import plots, reader
+from gatesim.output.reader import PRIMARY, RunFiles, metric_label
+from gatesim.scenario.loader import validate
+from gatesim.scenario.schema import Calendar, ChooseStep, LaneStep, Scenario, StageStep
+from gatesim.scenario.sources import sources
 
 Kind = Literal["run", "comparison", "sweep"]
 CAPTIONS = {
@@ -250,7 +250,7 @@ def _validation(d: Path) -> dict[str, Any] | None:
     if not f.is_file():
         return None
     v = pd.read_csv(f)
-    v["passed"] = resultfiles.as_bool(v["passed"])
+    v["passed"] = reader.as_bool(v["passed"])
     return {"rows": v.to_dict(orient="records"), "passed": int(v["passed"].sum()),
             "total": len(v)}
 
@@ -264,7 +264,7 @@ def _scenario_block(run: RunFiles, plot_dir: Path) -> dict[str, Any]:
 
 # --- the three kinds of results -----------------------------------------------------------
 def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
-    run = resultfiles.read_run(d)
+    run = reader.read_run(d)
     return {"scenarios": [_scenario_block(run, plot_dir)], "meta": run.meta}
 
 
@@ -272,12 +272,12 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     meta = json.loads((d / "comparison.json").read_text(encoding="utf-8"))
     cmp = pd.read_csv(d / "comparison.csv")
     names = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
-    runs = [resultfiles.read_run(d / n) for n in names]
+    runs = [reader.read_run(d / n) for n in names]
     blocks = [_scenario_block(run, plot_dir / run.scenario.name) for run in runs]
     for block, run in zip(blocks[1:], runs[1:], strict=True):
         block["differences"] = differences(runs[0].meta["scenario"], run.meta["scenario"])
     cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
-        significant=lambda c: resultfiles.as_bool(c["significant"]))
+        significant=lambda c: reader.as_bool(c["significant"]))
     rows = []
     for key in PRIMARY:
         sel = cmp[(cmp["metric"] == key[0]) & (cmp["scope"] == key[1]) & (cmp["stat"] == key[2])]
@@ -333,7 +333,7 @@ def build_report(results_dir: Path, out: Path | None = None) -> Path:
     kind = kind_of(d)
     build = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}
     context = build[kind](d, out.parent / "plots")
-    env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim.output", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = fmt
     html = env.get_template("report.html.j2").render(

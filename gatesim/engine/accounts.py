@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from gatesim.monitors import Tally
+from gatesim.engine.monitors import Tally
 
 if TYPE_CHECKING:
-    from gatesim.journey import Truck, TruckClass
+    from gatesim.engine.trucks import Truck, TruckClass
 
 SAMPLE_EVERY = 10
 """Records mode 'sample' keeps the records of every tenth truck."""

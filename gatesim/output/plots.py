@@ -23,8 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from gatesim.calendar import compile_calendar
-from gatesim.resultfiles import (
+from gatesim.output.reader import (
     HIGHER_IS_BETTER,
     LEVELS,
     NAMES,
@@ -35,7 +34,8 @@ from gatesim.resultfiles import (
     band,
     truck_waits,
 )
-from gatesim.schema import Scenario
+from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.schema import Scenario
 
 WIDE, TALL, DPI = (8.0, 4.5), (8.0, 7.5), 150
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",

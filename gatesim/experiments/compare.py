@@ -14,12 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gatesim.checkpoint import Checkpoint
 from gatesim.errors import GatesimError
-from gatesim.executors import Executor, LocalExecutor
-from gatesim.experiment import Runner, RunResult, auto_warmup, run, with_warmup
-from gatesim.schema import Scenario
-from gatesim.stats import holm, paired_difference
+from gatesim.experiments.checkpoint import Checkpoint
+from gatesim.experiments.executors import Executor, LocalExecutor
+from gatesim.experiments.run import Runner, RunResult, auto_warmup, run, with_warmup
+from gatesim.experiments.stats import holm, paired_difference
+from gatesim.scenario.schema import Scenario
 
 COMPARISON_COLUMNS = ["metric", "scope", "stat", "scenario", "baseline", "estimate", "diff",
                       "ci_low", "ci_high", "n", "p_value", "p_adj", "significant"]

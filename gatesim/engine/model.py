@@ -17,17 +17,26 @@ from typing import Any
 
 import simpy
 
-from gatesim.accounts import SAMPLE_EVERY, Accounts, CargoAccount
-from gatesim.arrivals import ArrivalClock
-from gatesim.calendar import compile_calendar
+from gatesim.engine.accounts import SAMPLE_EVERY, Accounts, CargoAccount
+from gatesim.engine.arrivals import ArrivalClock
+from gatesim.engine.journey import journey
+from gatesim.engine.monitors import Level
+from gatesim.engine.network import Place, Pool, Road, Station
+from gatesim.engine.observe import Observer
+from gatesim.engine.records import Recorder, ReplicationOutput
+from gatesim.engine.rng import TruckDraws
+from gatesim.engine.trucks import TURN_BACK, Truck, TruckClass
 from gatesim.errors import GatesimError
-from gatesim.journey import TURN_BACK, Station, Truck, TruckClass, journey
-from gatesim.monitors import Level
-from gatesim.network import Place, Pool, Road
-from gatesim.observe import Observer
-from gatesim.records import Recorder, ReplicationOutput
-from gatesim.rng import TruckDraws
-from gatesim.schema import TURN_AWAY, ChooseStep, ExitStep, LaneStep, Scenario, StageStep, Step
+from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.schema import (
+    TURN_AWAY,
+    ChooseStep,
+    ExitStep,
+    LaneStep,
+    Scenario,
+    StageStep,
+    Step,
+)
 
 Audit = Callable[["Model"], None]
 RECORDS = {"all": 1, "sample": SAMPLE_EVERY, "none": 0}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from gatesim.calendar import compile_calendar, open_hours
-from gatesim.schema import TURN_AWAY, ChooseStep, LaneStep, Scenario, StageStep, Step
+from gatesim.scenario.calendar import compile_calendar, open_hours
+from gatesim.scenario.schema import TURN_AWAY, ChooseStep, LaneStep, Scenario, StageStep, Step
 
 Problem = tuple[str, object, str]
 PSEUDO_ATTRIBUTES = ("cargo", "direction", "site")

@@ -16,8 +16,8 @@ import yaml
 from pydantic import ValidationError
 
 from gatesim.errors import ScenarioError, shown
-from gatesim.references import check_references
-from gatesim.schema import Scenario
+from gatesim.scenario.references import check_references
+from gatesim.scenario.schema import Scenario
 
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 60

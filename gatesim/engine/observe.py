@@ -6,13 +6,25 @@ from __future__ import annotations
 import math
 from array import array
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from gatesim.monitors import Integral, Level
-from gatesim.records import LevelSummary
+import simpy
 
-if TYPE_CHECKING:
-    from gatesim.model import Model
+from gatesim.engine.monitors import Integral, Level
+from gatesim.engine.network import Place, Station
+from gatesim.engine.records import LevelSummary
+
+
+class Watched(Protocol):
+    """What the observer watches in a replication (the model)."""
+
+    env: simpy.Environment
+    horizon: float
+    warmup: float
+    system: Level
+    all_roads: Level
+    places: dict[str, Place]
+    stations: list[Station]
 
 
 class HourlySeries:
@@ -40,7 +52,7 @@ class HourlySeries:
 
 
 class Observer:
-    def __init__(self, m: Model) -> None:
+    def __init__(self, m: Watched) -> None:
         self.m = m
         keys = [("in_system", "system"), ("road_queue", "system")]
         keys += [("road_queue" if p.is_road else "yard_occupancy", p.name)

@@ -11,15 +11,17 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sys
 from pathlib import Path
 
-from gatesim.records import ReplicationOutput
+from gatesim.engine.records import ReplicationOutput
 
 
 class Checkpoint:
     def __init__(self, out: Path, key: str) -> None:
         self.root = out.parent / f".{out.name}.partial"
         self.dir = self.root / key
+        self.warned = False
 
     def _path(self, replication: int) -> Path:
         return self.dir / f"replication-{replication}.pickle"
@@ -30,9 +32,21 @@ class Checkpoint:
             return None
         try:
             with path.open("rb") as f:
-                return pickle.load(f)
-        except (OSError, EOFError, pickle.UnpicklingError):
-            return None  # a damaged file: the replication is simply run again
+                out = pickle.load(f)
+            if not isinstance(out, ReplicationOutput):
+                raise TypeError(type(out).__name__)
+            return out
+        except Exception as exc:  # damaged, or written by a gatesim whose classes moved
+            self._discard(path, exc)
+            return None
+
+    def _discard(self, path: Path, exc: Exception) -> None:
+        """Drop an unreadable checkpoint, with one warning line per run; it is run again."""
+        path.unlink(missing_ok=True)
+        if not self.warned:
+            self.warned = True
+            print(f"gatesim: warning: discarded unreadable checkpoint {path} "
+                  f"({type(exc).__name__}); its replication is run again", file=sys.stderr)
 
     def save(self, out: ReplicationOutput) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -54,8 +68,8 @@ def work_key(**parts: object) -> str:
     scenario, seed, …) with the gatesim version and the random-stream layout."""
     from importlib import metadata
 
-    from gatesim.guard import scenario_hash
-    from gatesim.rng import STREAM_LAYOUT_VERSION
+    from gatesim.engine.rng import STREAM_LAYOUT_VERSION
+    from gatesim.experiments.guard import scenario_hash
 
     try:
         version = metadata.version("gatesim")

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from gatesim.loader import validate
-from gatesim.schema import Scenario
+from gatesim.scenario.loader import validate
+from gatesim.scenario.schema import Scenario
 
 LEVELS = ("in_system", "yard_occupancy", "road_queue")
 # The metrics a planner reads first; Holm's family in a comparison (metric, scope, stat).

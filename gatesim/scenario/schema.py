@@ -22,7 +22,6 @@ from pydantic import (
     model_validator,
 )
 
-from gatesim.distributions import Distribution
 from gatesim.fields import (
     ClockTime,
     Float,
@@ -33,6 +32,7 @@ from gatesim.fields import (
     PosInt,
     Probability,
 )
+from gatesim.scenario.distributions import Distribution
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from gatesim.compare import Comparison
-from gatesim.experiment import RunResult
+from gatesim.experiments.compare import Comparison
+from gatesim.experiments.run import RunResult
+from gatesim.experiments.sweep import SweepResult
 
 
 def _clean(x: Any) -> Any:
@@ -104,3 +105,29 @@ def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def write_sweep(result: SweepResult, out: Path) -> Path:
+    """sweep.csv and sweep.json in ``out`` (beside its ``points/``)."""
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(result.table, out / "sweep.csv")
+    write_json(result.meta, out / "sweep.json")
+    return out
+
+
+class PointDirectory:
+    """A sweep's finished points, each a run's summary files in ``<out>/points/<key>/``."""
+
+    def __init__(self, out: Path) -> None:
+        self.dir = Path(out) / "points"
+
+    def load(self, key: str) -> pd.DataFrame | None:
+        path = self.dir / key / "summary.csv"
+        if not path.is_file():
+            return None
+        return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"])
+
+    def save(self, key: str, result: RunResult) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_run(result, self.dir / key, records=False)

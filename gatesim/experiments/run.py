@@ -19,16 +19,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from gatesim.checkpoint import Checkpoint
+from gatesim.engine.model import run_replication
+from gatesim.engine.records import ReplicationOutput
+from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError, WorkerDied
-from gatesim.executors import Executor, LocalExecutor
-from gatesim.frames import replications_frame, run_frames
-from gatesim.guard import scenario_hash
-from gatesim.model import run_replication
-from gatesim.records import ReplicationOutput
-from gatesim.rng import STREAM_LAYOUT_VERSION
-from gatesim.schema import Scenario
-from gatesim.stats import growth_per_day, mser, t_interval
+from gatesim.experiments.checkpoint import Checkpoint
+from gatesim.experiments.executors import Executor, LocalExecutor
+from gatesim.experiments.frames import replications_frame, run_frames
+from gatesim.experiments.guard import scenario_hash
+from gatesim.experiments.stats import growth_per_day, mser, t_interval
+from gatesim.scenario.schema import Scenario
 
 SUMMARY_COLUMNS = ["metric", "scope", "stat", "estimate", "ci_low", "ci_high", "n", "note"]
 HORIZON_DEPENDENT = {"max"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from gatesim.schema import WEEKDAYS, Calendar, Window
+from gatesim.scenario.schema import WEEKDAYS, Calendar, Window
 
 ALWAYS = float("inf")
 

@@ -1,10 +1,12 @@
-"""The physical network built from a scenario: places (yards, roads) and server pools.
+"""The physical network built from a scenario: places (yards, roads), server pools, stations.
 
 A *place* holds parked trucks (a yard with slots, or an unlimited road). A *pool* is a group of
 servers (customs officers, inspection bays, a lane's admission) whose on-duty count follows a
 calendar, which may be open only to some trucks, and which may be limited by the other side's
-daily acceptance cap. Both are plain Python objects around SimPy events: the truck's journey
-(journey.py) asks them for a slot or a server and they answer in FIFO order.
+daily acceptance cap. A *station* is where a route step is served: a stage's pool, or one
+direction of a lane, with the place its trucks wait in. All are plain Python objects around
+SimPy events: the truck's journey (journey.py) asks them for a slot or a server and they
+answer in FIFO order.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import simpy
 
-from gatesim.calendar import ALWAYS, Interval
-from gatesim.monitors import Integral, Level
+from gatesim.engine.monitors import Integral, Level
+from gatesim.scenario.calendar import ALWAYS, Interval
 
 if TYPE_CHECKING:
-    from gatesim.journey import Truck, TruckClass
+    from gatesim.engine.trucks import Truck, TruckClass
 
 
 class Holding(Protocol):
@@ -244,3 +246,27 @@ class Pool:
             self.queue.add(-1, self.env.now)
             self._grant(truck.cls, place, keep_slot)
             ev.succeed()
+
+
+class Station:
+    """Where a step is served: a stage's servers, or one direction of a lane."""
+
+    __slots__ = ("scope", "index", "place", "pool", "col", "transit_col", "headway",
+                 "is_lane", "lane", "eligible", "crossing", "crossed")
+
+    def __init__(self, scope: str, index: int, place: Place, pool: Pool, col: int,
+                 is_lane: bool = False, lane: str = "", headway: float = 0.0,
+                 transit_col: int = -1, eligible: dict | None = None) -> None:
+        """``scope``: the station's name in results (a stage, or ``<lane>.<direction>``)."""
+        self.scope, self.index, self.place, self.pool = scope, index, place, pool
+        self.col, self.transit_col, self.headway = col, transit_col, headway
+        self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
+        self.crossing = Level()
+        self.crossed = 0
+
+    def vacate(self, now: float) -> None:
+        """The truck leaves the server (a stage) or the far end of the lane."""
+        if self.is_lane:
+            self.crossing.add(-1, now)
+        else:
+            self.pool.release()

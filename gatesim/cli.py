@@ -73,11 +73,21 @@ def _overrides(args: argparse.Namespace) -> list[str]:
     return [*args.overrides, *extra]
 
 
+def _options(args: argparse.Namespace) -> None:
+    """Refuse bad numeric options before anything is loaded or run."""
+    from gatesim.experiments.guard import check_replications
+
+    if not 0 <= args.seed < 2**63:
+        raise GatesimError(f"--seed: got {args.seed}; expected a whole number from 0 to "
+                           "2**63 - 1 (the root of every random stream)")
+    check_replications(args.replications, args.allow_large)
+    if args.workers < 1:
+        raise GatesimError(f"--workers: got {args.workers}; expected at least 1")
+
+
 def _executor(args: argparse.Namespace):
     from gatesim.experiments.executors import make_executor
 
-    if args.replications < 1:
-        raise GatesimError(f"--replications: got {args.replications}; expected at least 1")
     return make_executor(args.executor, args.workers, args.scheduler)
 
 
@@ -92,26 +102,42 @@ def _report(args: argparse.Namespace, out: Path) -> None:
         return
     from gatesim.output.report import build_report
 
-    _say(args, f"report: {build_report(out)}")
+    try:
+        _say(args, f"report: {build_report(out)}")
+    except KeyboardInterrupt:
+        print(f"gatesim: interrupted while building the report; the results in {out} are "
+              f"complete: `gatesim report {out}` builds it again", file=sys.stderr)
+        raise SystemExit(130) from None
 
 
-def _prepare(args: argparse.Namespace, scenario, out: Path):
-    """Refuse an existing --out or absurd work; choose the records mode; the checkpoint."""
-    from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
-    from gatesim.experiments.guard import check_work, records_mode, refuse_existing
+def _destination(args: argparse.Namespace, out: Path, kind: str, inputs: list[Path],
+                 resume: bool = False):
+    from gatesim.output.destination import Destination
 
-    refuse_existing(out, args.force)
-    trucks = check_work(scenario, args.replications, args.allow_large)
+    return Destination(out, kind, args.force, inputs, resume)
+
+
+def _records(args: argparse.Namespace, scenarios: list) -> str:
+    """Refuse absurd work for every scenario; the records mode that fits in memory."""
+    from gatesim.experiments.guard import check_work, records_mode
+
+    trucks = check_work(scenarios, args.replications, args.allow_large)
     records = getattr(args, "records", "all")
     if not args.allow_large:
         records, note = records_mode(records, trucks)
         if note:
             _say(args, f"note: {note}")
+    return records
+
+
+def _checkpoint(args: argparse.Namespace, scenario, out: Path, records: str):
+    from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
+
     doc = scenario.model_dump(mode="json", by_alias=True)
     cp = Checkpoint(out, checkpoint_key(doc, args.seed, records))
     if cp.done():
         _say(args, f"resuming: {cp.done()} finished replications kept from an interrupted run")
-    return records, cp
+    return cp
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -122,8 +148,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _precision(args: argparse.Namespace, scenario):
+    """--precision and --metric, checked before any work."""
+    from gatesim.experiments.guard import check_replications, check_work
+    from gatesim.experiments.names import check_key
+    from gatesim.experiments.run import Precision
+
+    if args.precision is None:
+        return None
+    if not 0 < args.precision < 1:
+        raise GatesimError(f"--precision: got {args.precision:g}; expected a share between 0 "
+                           "and 1, e.g. 0.05 for a half-width of 5 % of the estimate")
+    check_replications(args.max_replications, args.allow_large, "--max-replications")
+    check_work([scenario], args.max_replications, args.allow_large)
+    try:
+        p = Precision.parse(args.precision, args.metric, args.max_replications)
+    except ValueError as exc:
+        raise GatesimError(str(exc)) from None
+    check_key(scenario, "--metric", p.metric, p.scope, p.stat)
+    return p
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from gatesim.experiments.run import Precision, run
+    from gatesim.experiments.run import run
     from gatesim.output.writer import write_run
     from gatesim.scenario.loader import load_scenario
 
@@ -131,25 +178,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         return cmd_check(args)
     if args.scenario is None:
         raise GatesimError("run: give a SCENARIO file (or --check RESULTS_DIR)")
-    executor = _executor(args)
+    _options(args)
     scenario = load_scenario(args.scenario, _overrides(args))
-    precision = None
-    if args.precision is not None:
+    precision = _precision(args, scenario)
+    records = _records(args, [scenario])
+    executor = _executor(args)
+    out = args.out or Path("results") / scenario.name
+    with _destination(args, out, "run", [args.scenario]) as dest:
+        checkpoint = _checkpoint(args, scenario, dest.path, records)
         try:
-            precision = Precision.parse(args.precision, args.metric, args.max_replications)
+            result = run(scenario, args.replications, args.seed, executor=executor,
+                         precision=precision, progress=not args.quiet, records=records,
+                         checkpoint=checkpoint)
         except ValueError as exc:
             raise GatesimError(str(exc)) from None
-    out = args.out or Path("results") / scenario.name
-    records, checkpoint = _prepare(args, scenario, out)
-    try:
-        result = run(scenario, args.replications, args.seed, executor=executor,
-                     precision=precision, progress=not args.quiet, records=records,
-                     checkpoint=checkpoint)
-    except ValueError as exc:
-        raise GatesimError(str(exc)) from None
-    result.meta["scenario_file"] = str(args.scenario)
-    write_run(result, out)
-    checkpoint.clear()
+        result.meta["scenario_file"] = str(args.scenario)
+        write_run(result, dest.path)
+        checkpoint.clear()
     m = result.meta
     _say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
                f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
@@ -182,27 +227,34 @@ def _print_key_figures(summary) -> None:
             print(f"  {label:30s} {row.estimate:10.2f}  [{row.ci_low:.2f}, {row.ci_high:.2f}]")
 
 
+RESERVED_NAMES = {"plots"}
+"""Names a compared scenario may not have: its results directory would mix with the report's."""
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
-    from gatesim.experiments.checkpoint import Checkpoint, checkpoint_key
     from gatesim.experiments.compare import compare, primary_table
     from gatesim.output.writer import write_comparison
     from gatesim.scenario.loader import load_scenario
 
-    executor = _executor(args)
+    _options(args)
     scenarios = [load_scenario(p, _overrides(args)) for p in args.scenarios]
+    for s, path in zip(scenarios, args.scenarios, strict=True):
+        if s.name in RESERVED_NAMES:
+            raise GatesimError(f"{path}: name: got {s.name!r}; expected a name other than "
+                               f"{', '.join(sorted(RESERVED_NAMES))} (the report's folder)")
+    records = _records(args, scenarios)
+    executor = _executor(args)
     out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
-    records, _ = _prepare(args, scenarios[0], out)
+    with _destination(args, out, "comparison", list(args.scenarios)) as dest:
+        def checkpoint(s):
+            return _checkpoint(args, s, dest.path, records)
 
-    def checkpoint(s) -> Checkpoint:
-        return Checkpoint(out, checkpoint_key(s.model_dump(mode="json", by_alias=True),
-                                              args.seed, records))
-
-    c = compare(scenarios, args.replications, args.seed, executor=executor,
-                progress=not args.quiet, records=records, checkpoints=checkpoint)
-    for result, path in zip(c.results, args.scenarios, strict=True):
-        result.meta["scenario_file"] = str(path)
-    write_comparison(c, out)
-    checkpoint(scenarios[0]).clear()
+        c = compare(scenarios, args.replications, args.seed, executor=executor,
+                    progress=not args.quiet, records=records, checkpoints=checkpoint)
+        for result, path in zip(c.results, args.scenarios, strict=True):
+            result.meta["scenario_file"] = str(path)
+        write_comparison(c, dest.path)
+        checkpoint(scenarios[0]).clear()
     _say(args, primary_table(c))
     _say(args, f"results: {out}")
     _report(args, out)
@@ -210,28 +262,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from gatesim.experiments.guard import check_work
-    from gatesim.experiments.sweep import Target, parse_param, sweep
+    from gatesim.experiments.names import check_key
+    from gatesim.experiments.sweep import Target, parse_param, point_scenarios, sweep
     from gatesim.output.writer import PointDirectory, write_sweep
     from gatesim.scenario.loader import load_scenario
 
-    executor = _executor(args)
+    _options(args)
     params = [parse_param(p) for p in args.param]
     target = Target.parse(args.target) if args.target else None
     base = load_scenario(args.scenario, _overrides(args))
+    if target is not None:
+        check_key(base, "--target", target.metric, target.scope, target.stat)
+    points = [s for _, s in point_scenarios(args.scenario, params, _overrides(args))]
+    _records(args, points)
+    executor = _executor(args)
     name = base.name
     out = args.out or Path("results") / f"sweep_{name}"
-    if (out / "sweep.csv").exists() and not args.force:
-        raise GatesimError(f"{out} already holds a finished sweep; choose another --out, or "
-                           "pass --force to rebuild it (stored points are reused)")
-    points = 1
-    for _, values in params:
-        points *= len(values)
-    check_work(base, args.replications * points, args.allow_large)
-    result = sweep(args.scenario, params, _overrides(args), args.replications, args.seed,
-                   executor=executor, target=target, progress=not args.quiet,
-                   store=PointDirectory(out))
-    write_sweep(result, out)
+    with _destination(args, out, "sweep", [args.scenario], resume=True) as dest:
+        result = sweep(args.scenario, params, _overrides(args), args.replications, args.seed,
+                       executor=executor, target=target, progress=not args.quiet,
+                       store=PointDirectory(dest.path))
+        write_sweep(result, dest.path)
     m = result.meta
     _say(args, f"{name}: {m['points']} points ({m['computed']} computed, "
                f"{m['points'] - m['computed']} reused), {args.replications} replications each")

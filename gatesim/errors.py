@@ -23,6 +23,12 @@ class Interrupted(BaseException):
     exit_code = 143
 
 
+class WriteFailed(GatesimError):
+    """Results could not be written (a full disk, a vanished directory): a run failure."""
+
+    exit_code = 1
+
+
 class WorkerDied(GatesimError):
     """A worker process died under a job (killed, out of memory)."""
 

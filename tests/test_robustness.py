@@ -53,15 +53,15 @@ def test_interrupted_run_leaves_nothing_complete_and_resumes(tmp_path, sig, code
     assert gatesim(*args, "--out", str(whole)).returncode == 0
     out = tmp_path / "resumed"
     partial = tmp_path / ".resumed.partial"
-    status = interrupt_when([*args, "--out", str(out)], partial, "*/replication-*.pickle", 3,
+    status = interrupt_when([*args, "--out", str(out)], partial, "*/replication-*.npz", 3,
                             sig)
     assert status == code
     assert not out.exists()  # nothing that looks like finished results
-    kept = stored("*/replication-*.pickle", partial)
+    kept = stored("*/replication-*.npz", partial)
     assert 3 <= kept < 12
     if workers == "2":  # the workers were stopped too: nothing more appears
         time.sleep(1.0)
-        assert stored("*/replication-*.pickle", partial) == kept
+        assert stored("*/replication-*.npz", partial) == kept
     p = gatesim(*args[:-1], "--out", str(out))
     assert p.returncode == 0, p.stderr
     assert f"resuming: {kept} finished replications" in p.stdout
@@ -143,7 +143,7 @@ def test_absurd_work_is_refused_up_front(tmp_path, overrides, words):
 
 def test_unstable_system_is_not_refused():
     s = load_scenario(SMALL_GATE, ["lanes.main.export.daily_cap.total=5"])
-    assert check_work(s, 10, allow_large=False) < 50_000_000
+    assert check_work([s], 10, allow_large=False) < 50_000_000
 
 
 def test_records_fall_back_when_they_would_not_fit():

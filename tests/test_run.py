@@ -116,9 +116,9 @@ def test_existing_results_replaced_whole(tmp_path):
     out = tmp_path / "res"
     args = ("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q", "--no-report")
     assert gatesim(*args).returncode == 0
-    (out / "stale.txt").write_text("from an older run")
-    assert gatesim(*args, "--force").returncode == 0
-    assert not (out / "stale.txt").exists()
+    assert (out / "trucks.csv").is_file()
+    assert gatesim(*args, "--force", "--records", "none").returncode == 0
+    assert not (out / "trucks.csv").exists()  # the old run's records went with it
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging leftovers
 
 
@@ -155,7 +155,7 @@ def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
     assert "2 points (2 computed" in p.stdout and "yards.front.slots': 10" in p.stdout
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
                 "--out", str(out), "--no-report")
-    assert p.returncode == 2 and "already holds a finished sweep" in p.stderr
+    assert p.returncode == 2 and "already holds results" in p.stderr
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
                 "--out", str(out), "--no-report", "--force")
     assert "0 computed, 2 reused" in p.stdout

@@ -28,7 +28,17 @@ def _csv(df: pd.DataFrame) -> str:
 
 
 def reproduce(results: Path) -> tuple[bool, str]:
-    """(identical?, what was compared or what differs)."""
+    """(identical?, what was compared or what differs); a damaged directory is one line."""
+    try:
+        return _reproduce(results)
+    except GatesimError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise GatesimError(f"{results}: damaged results directory, cannot check it "
+                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _reproduce(results: Path) -> tuple[bool, str]:
     path = Path(results) / "summary.json"
     if not path.is_file():
         raise GatesimError(f"{results}: no summary.json (not the results of gatesim run)")

@@ -3,18 +3,20 @@
 They live in ``.<results>.partial/<key>/`` beside the results directory: a name that never
 looks like finished results. The key hashes everything that decides a replication's numbers,
 so a changed scenario, seed, records mode, gatesim version or stream layout starts afresh.
-The directory is removed when the run's results are written.
+Each replication is a data-only file (replication_file.py): a damaged or planted file can at
+worst be discarded (one warning line, the replication runs again), never run code. The
+directory is removed when the run's results are written.
 """
 
 from __future__ import annotations
 
-import os
-import pickle
 import shutil
 import sys
 from pathlib import Path
 
 from gatesim.engine.records import ReplicationOutput
+from gatesim.errors import WriteFailed
+from gatesim.experiments import replication_file
 
 
 class Checkpoint:
@@ -24,19 +26,18 @@ class Checkpoint:
         self.warned = False
 
     def _path(self, replication: int) -> Path:
-        return self.dir / f"replication-{replication}.pickle"
+        return self.dir / f"replication-{replication}.npz"
 
     def load(self, replication: int) -> ReplicationOutput | None:
         path = self._path(replication)
         if not path.is_file():
             return None
         try:
-            with path.open("rb") as f:
-                out = pickle.load(f)
-            if not isinstance(out, ReplicationOutput):
-                raise TypeError(type(out).__name__)
+            out = replication_file.load(path)
+            if out.replication != replication:
+                raise replication_file.Damaged(f"holds replication {out.replication}")
             return out
-        except Exception as exc:  # damaged, or written by a gatesim whose classes moved
+        except (replication_file.Damaged, OSError) as exc:
             self._discard(path, exc)
             return None
 
@@ -45,19 +46,19 @@ class Checkpoint:
         path.unlink(missing_ok=True)
         if not self.warned:
             self.warned = True
-            print(f"gatesim: warning: discarded unreadable checkpoint {path} "
-                  f"({type(exc).__name__}); its replication is run again", file=sys.stderr)
+            print(f"gatesim: warning: discarded unreadable checkpoint {path} ({exc}); its "
+                  "replication is run again", file=sys.stderr)
 
     def save(self, out: ReplicationOutput) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self._path(out.replication)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        with tmp.open("wb") as f:
-            pickle.dump(out, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            replication_file.save(out, self._path(out.replication))
+        except OSError as exc:
+            raise WriteFailed(f"cannot keep replication {out.replication} in {self.dir}: "
+                              f"{exc.strerror or exc}") from None
 
     def done(self) -> int:
-        return len(list(self.dir.glob("replication-*.pickle"))) if self.dir.is_dir() else 0
+        return len(list(self.dir.glob("replication-*.npz"))) if self.dir.is_dir() else 0
 
     def clear(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)

@@ -9,7 +9,7 @@ skips the points whose key matches and computes only the rest. The sweep itself 
 from __future__ import annotations
 
 import itertools
-import json
+import math
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -25,8 +25,10 @@ from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError
 from gatesim.experiments.checkpoint import work_key
 from gatesim.experiments.executors import Executor
+from gatesim.experiments.guard import MAX_POINTS
 from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
 from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.schema import Scenario
 
 _RANGE = re.compile(r"^\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*$")
 _TARGET = re.compile(r"^([\w.\-]+)/([\w.\-]+)/(\w+)\s*(<=|>=)\s*(-?[\d.eE+\-]+)$")
@@ -45,14 +47,26 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> Target:
         m = _TARGET.match(text.strip())
-        if not m:
+        try:
+            value = float(m[5]) if m else math.nan
+        except ValueError:
+            value = math.nan
+        if not m or not math.isfinite(value):
             raise GatesimError(f"--target: got {text!r}; expected metric/scope/stat<=value "
-                               "or >=value, e.g. road_queue/system/p95<=5")
-        return cls(m[1], m[2], m[3], m[4], float(m[5]))
+                               "or >=value with a finite number, e.g. road_queue/system/p95<=5")
+        return cls(m[1], m[2], m[3], m[4], value)
 
     def met(self, ci_low: float, ci_high: float) -> bool:
         """Met with 95 % confidence: the whole interval is on the right side."""
         return ci_high <= self.value if self.op == "<=" else ci_low >= self.value
+
+
+def _number(text: str) -> int | float:
+    """A range bound: an integer where it is one (``10``), else a float (``1e12``, ``0.5``)."""
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
 
 
 def parse_param(text: str) -> tuple[str, list[Any]]:
@@ -62,10 +76,15 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     path, spec = (x.strip() for x in text.split("=", 1))
     try:
         if _RANGE.match(spec):
-            lo, hi, step = (yaml.safe_load(x) for x in spec.split(":"))
-            if not all(isinstance(x, int | float) for x in (lo, hi, step)) or step <= 0 or hi < lo:
+            lo, hi, step = (_number(x) for x in spec.split(":"))
+            numbers = (lo, hi, step)
+            if not all(isinstance(x, int | float) and not isinstance(x, bool)
+                       and math.isfinite(x) for x in numbers) or step <= 0 or hi < lo:
                 raise ValueError
             n = int(round((hi - lo) / step))
+            if n + 1 > MAX_POINTS:  # counted before a single value is built
+                raise GatesimError(f"--param {path}: {spec} has {n + 1:,} values; a sweep may "
+                                   f"have at most {MAX_POINTS:,} points")
             values = [lo + k * step for k in range(n + 1) if lo + k * step <= hi + 1e-9 * step]
         else:
             values = [yaml.safe_load(x) for x in spec.split(",") if x.strip()]
@@ -75,6 +94,33 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     if not path or not values:
         raise GatesimError(f"--param: got {text!r}; expected at least one value")
     return path, values
+
+
+def grid_size(params: Sequence[tuple[str, list[Any]]]) -> int:
+    """Points of the full grid; refused above ``MAX_POINTS`` before the grid is built."""
+    n = math.prod(len(v) for _, v in params)
+    if n > MAX_POINTS:
+        shape = " × ".join(str(len(v)) for _, v in params)
+        raise GatesimError(f"--param: a grid of {shape} = {n:,} points; a sweep may have at "
+                           f"most {MAX_POINTS:,}")
+    return n
+
+
+def assignment(path: str, value: Any) -> str:
+    """``path=value`` as ``--set`` reads it back (YAML, so dates and mappings survive)."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
+    return f"{path}={text.removesuffix(chr(10)).removesuffix('...').strip()}"
+
+
+def point_scenarios(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],
+                    overrides: Sequence[str] = ()) -> list[tuple[tuple[Any, ...], Scenario]]:
+    """Every grid point's values and validated scenario: a bad value at any point is refused
+    before any point runs."""
+    grid_size(params)
+    names = [p for p, _ in params]
+    return [(values, load_scenario(scenario, [*overrides, *(
+                assignment(p, v) for p, v in zip(names, values, strict=True))]))
+            for values in itertools.product(*(v for _, v in params))]
 
 
 def point_key(scenario_doc: dict, seed: int, replications: int) -> str:
@@ -110,12 +156,10 @@ def sweep(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],
     scenario_path = Path(scenario)
     names = [p for p, _ in params]
     frames, done, computed = [], 0, 0
-    grid = list(itertools.product(*(v for _, v in params)))
-    bar = tqdm(total=len(grid), desc="sweep points", file=sys.stderr, leave=False,
+    points = point_scenarios(scenario_path, params, overrides)
+    bar = tqdm(total=len(points), desc="sweep points", file=sys.stderr, leave=False,
                disable=not (progress and sys.stderr.isatty()))
-    for values in grid:
-        sets = [f"{p}={json.dumps(v)}" for p, v in zip(names, values, strict=True)]
-        s = load_scenario(scenario_path, [*overrides, *sets])
+    for values, s in points:
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
         summary = store.load(key) if store is not None else None
         if summary is None:

@@ -3,7 +3,8 @@
 Built from a results directory only — a run, a comparison of scenarios or a capacity sweep —
 so it can be rebuilt at any time without simulating. Plots are embedded as base64 PNG and the
 styles are inline: the file opens offline and fetches nothing. The PNG and SVG files are also
-left in ``plots/`` next to the report for slides.
+left in the results directory's ``plots/`` for slides. A report replaces only a file that is
+itself a gatesim report (it carries ``<meta name="generator" content="gatesim">``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, Literal
 import jinja2
 import pandas as pd
 
-from gatesim.errors import GatesimError
+from gatesim.errors import GatesimError, WriteFailed
 from gatesim.output import plots, reader
 from gatesim.output.reader import PRIMARY, RunFiles, metric_label
 from gatesim.scenario.loader import validate
@@ -28,6 +29,7 @@ from gatesim.scenario.schema import Calendar, ChooseStep, LaneStep, Scenario, St
 from gatesim.scenario.sources import sources
 
 Kind = Literal["run", "comparison", "sweep"]
+GENERATOR_TAG = '<meta name="generator" content="gatesim">'
 CAPTIONS = {
     "in_system": "Trucks in the system (from arrival to leaving), hourly.",
     "yard_occupancy": "Trucks parked in each yard, hourly, against its number of slots.",
@@ -323,25 +325,52 @@ def _sweep_context(d: Path, plot_dir: Path) -> dict[str, Any]:
                       "points": points}}
 
 
+def _is_report(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    return GENERATOR_TAG.encode() in head
+
+
 def build_report(results_dir: Path, out: Path | None = None) -> Path:
     """Write one self-contained ``report.html`` for a run, comparison or sweep directory.
 
-    The plots are also written as PNG and SVG under ``plots/`` next to the report.
-    """
+    The plots are also written as PNG and SVG under the results directory's ``plots/``.
+    ``out`` may name another file; an existing one is replaced only if gatesim wrote it."""
     d = Path(results_dir)
     out = Path(out) if out is not None else d / "report.html"
+    if out.is_dir():
+        raise GatesimError(f"--out {out}: is a directory; give the report's file name")
+    if out.exists() and not _is_report(out):
+        raise GatesimError(f"--out {out}: refused, it exists and is not a gatesim report; "
+                           "choose a new file name")
     kind = kind_of(d)
     build = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}
-    context = build[kind](d, out.parent / "plots")
+    try:
+        context = build[kind](d, d / "plots")
+        validation = _validation(d)
+    except GatesimError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+        raise GatesimError(f"{d}: damaged results directory, cannot build its report "
+                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
     env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim.output", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = fmt
     html = env.get_template("report.html.j2").render(
-        kind=kind, validation=_validation(d), provenance=provenance(context["meta"]),
+        kind=kind, validation=validation, provenance=provenance(context["meta"]),
         generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
         **{"figures": [], "comparison": None, "sweep": None, **context})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.partial")
-    tmp.write_text(html, encoding="utf-8")
-    os.replace(tmp, out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+        try:
+            tmp.write_text(html, encoding="utf-8")
+            os.replace(tmp, out)
+        finally:
+            tmp.unlink(missing_ok=True)
+    except OSError as exc:
+        raise WriteFailed(f"cannot write the report {out}: {exc.strerror or exc}") from None
     return out

@@ -1,7 +1,10 @@
 """The files of the results contract, written atomically with their provenance.
 
 A run is written into a temporary sibling directory and renamed into place at the end, so a
-results directory either holds a complete run or does not exist.
+results directory either holds a complete run or does not exist. Every JSON file carries
+``generator: gatesim``, the marker by which a later ``--force`` knows the directory is
+gatesim's to replace (destination.py). A failed write (a full disk) removes what it had
+written and is reported in one line (exit 1); results already there are left as they were.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from typing import Any
 
 import pandas as pd
 
+from gatesim.errors import WriteFailed
 from gatesim.experiments.compare import Comparison
 from gatesim.experiments.run import RunResult
 from gatesim.experiments.sweep import SweepResult
+from gatesim.output.destination import GENERATOR
 
 
 def _clean(x: Any) -> Any:
@@ -62,14 +67,28 @@ def publish(tmp: Path, out: Path) -> None:
 
 
 def staging_dir(out: Path) -> Path:
+    """A new hidden sibling of ``out``, with the permissions the umask gives a directory
+    (``mkdtemp`` alone makes it 0700)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    return tmp
+
+
+def _failed(out: Path, exc: OSError) -> WriteFailed:
+    return WriteFailed(f"cannot write results to {out}: {exc.strerror or exc}; nothing was "
+                       "replaced")
 
 
 def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
     """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records)."""
     out = Path(out)
-    tmp = staging_dir(out)
+    try:
+        tmp = staging_dir(out)
+    except OSError as exc:
+        raise _failed(out, exc) from None
     try:
         write_csv(result.summary, tmp / "summary.csv")
         write_csv(result.replications, tmp / "replications.csv")
@@ -78,12 +97,16 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
             write_csv(result.trucks, tmp / "trucks.csv")
             write_csv(result.visits, tmp / "visits.csv")
         doc = {
+            "generator": GENERATOR,
             **result.meta,
             "summary": result.summary.to_dict(orient="records"),
             "replication_values": result.replications.to_dict(orient="records"),
         }
         write_json(doc, tmp / "summary.json")
         publish(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _failed(out, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -93,14 +116,20 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
 def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
     """comparison.csv / comparison.json, and each scenario's run in ``out/<name>/``."""
     out = Path(out)
-    tmp = staging_dir(out)
+    try:
+        tmp = staging_dir(out)
+    except OSError as exc:
+        raise _failed(out, exc) from None
     try:
         write_csv(c.table, tmp / "comparison.csv")
-        write_json({**c.meta, "rows": c.table.to_dict(orient="records")},
-                   tmp / "comparison.json")
+        write_json({"generator": GENERATOR, **c.meta,
+                    "rows": c.table.to_dict(orient="records")}, tmp / "comparison.json")
         for result in c.results:
             write_run(result, tmp / result.scenario.name, records=records)
         publish(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _failed(out, exc) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -110,9 +139,12 @@ def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
 def write_sweep(result: SweepResult, out: Path) -> Path:
     """sweep.csv and sweep.json in ``out`` (beside its ``points/``)."""
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(result.table, out / "sweep.csv")
-    write_json(result.meta, out / "sweep.json")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(result.table, out / "sweep.csv")
+        write_json({"generator": GENERATOR, **result.meta}, out / "sweep.json")
+    except OSError as exc:
+        raise _failed(out, exc) from None
     return out
 
 
@@ -129,5 +161,8 @@ class PointDirectory:
         return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"])
 
     def save(self, key: str, result: RunResult) -> None:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _failed(self.dir, exc) from None
         write_run(result, self.dir / key, records=False)

@@ -299,11 +299,25 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every case agrees with theory, 1 when any does not."""
     from gatesim.output.writer import write_csv
-    from gatesim.validation.suite import format_table, run_validation
+    from gatesim.validation.suite import COLUMNS, format_table, run_validation
 
+    target = args.out / "validation.csv"
+    if target.exists():  # replace only a validation table gatesim wrote
+        try:
+            with target.open(encoding="utf-8") as f:
+                ours = f.readline().strip() == ",".join(COLUMNS)
+        except (OSError, UnicodeDecodeError):
+            ours = False
+        if not ours:
+            raise GatesimError(f"--out {args.out}: refused, its validation.csv was not "
+                               "written by gatesim; choose another --out")
     table = run_validation(quick=args.quick, workers=args.workers)
-    args.out.mkdir(parents=True, exist_ok=True)
-    write_csv(table, args.out / "validation.csv")
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        write_csv(table, target)
+    except OSError as exc:
+        raise GatesimError(f"--out {args.out}: cannot write it ({exc.strerror or exc})"
+                           ) from None
     _say(args, format_table(table))
     _say(args, f"results: {args.out / 'validation.csv'}")
     return 0 if table["passed"].all() else 1

@@ -291,3 +291,27 @@ def test_the_lock_is_released_when_a_run_fails(tmp_path, tiny):
     assert gs("run", str(tiny), "-r", "1", "-w", "1", "--out", str(out), "--no-report",
               "-q").returncode == 0
     assert time.monotonic() - t < 60 and not (tmp_path / ".res.lock").exists()
+
+
+def test_validate_never_overwrites_a_users_table(tmp_path, capsys):
+    (tmp_path / "validation.csv").write_text("my,own\n1,2\n")
+    assert cli.main(["validate", "--quick", "--out", str(tmp_path), "-q"]) == 2
+    assert "not written by gatesim" in capsys.readouterr().err
+    assert (tmp_path / "validation.csv").read_text() == "my,own\n1,2\n"
+
+
+def test_ctrl_c_while_the_report_is_built_says_the_results_are_complete(tmp_path, tiny,
+                                                                        monkeypatch, capsys):
+    from gatesim.output import report
+
+    def interrupted(*a, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(report, "build_report", interrupted)
+    out = tmp_path / "res"
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", str(tiny), "-r", "1", "-w", "1", "--out", str(out), "-q"])
+    assert stop.value.code == 130
+    err = capsys.readouterr().err
+    assert "results in" in err and "complete" in err and "nothing was written" not in err
+    assert (out / "summary.csv").is_file()

@@ -29,8 +29,8 @@ def write_small_run(out: Path, overrides: tuple[str, ...] = (), records: bool = 
 
 def write_comparison(out: Path, baseline: str, other: str) -> pd.DataFrame:
     """A well-formed comparison.csv/.json of two run directories under ``out``: real estimates,
-    synthetic CIs and p-values (every other primary metric significant). ``baseline`` in the
-    CSV is the baseline scenario's estimate, so that diff = estimate - baseline."""
+    synthetic CIs and p-values (every other summary-block figure significant), with the
+    estimate of the baseline in ``baseline_estimate`` so that diff = estimate - baseline."""
     summaries = {n: pd.read_csv(out / n / "summary.csv").set_index(["metric", "scope", "stat"])
                  for n in (baseline, other)}
     rows = []
@@ -38,11 +38,12 @@ def write_comparison(out: Path, baseline: str, other: str) -> pd.DataFrame:
         b, e = summaries[baseline].loc[key, "estimate"], summaries[other].loc[key, "estimate"]
         diff, half, significant = e - b, 0.2 * abs(e - b) + 0.05, k % 2 == 0
         p = 0.001 if significant else 0.4
-        rows.append((*key, other, b, e, diff, diff - half, diff + half, 3, p, min(1, 8 * p),
-                     significant))
+        rows.append((*key, other, baseline, e, diff, diff - half / 2, diff + half / 2, 3, p,
+                     min(1, 8 * p), significant, b, True, diff - half, diff + half, significant))
     df = pd.DataFrame(rows, columns=["metric", "scope", "stat", "scenario", "baseline",
                                      "estimate", "diff", "ci_low", "ci_high", "n", "p_value",
-                                     "p_adj", "significant"])
+                                     "p_adj", "significant", "baseline_estimate", "in_block",
+                                     "ci_low_block", "ci_high_block", "significant_block"])
     df.to_csv(out / "comparison.csv", index=False)
     meta = json.loads((out / baseline / "summary.json").read_text(encoding="utf-8"))
     doc = {"baseline": baseline, "scenarios": [baseline, other], "seed": 1, "replications": 3,

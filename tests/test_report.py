@@ -130,7 +130,8 @@ def test_sweep_report_describes_its_base_scenario_escaped(reports, tmp_path):
                                       encoding="utf-8")
     out = build_report(sweep, tmp_path / "elsewhere" / "r.html")
     assert out == tmp_path / "elsewhere" / "r.html"
-    assert (tmp_path / "elsewhere" / "plots" / "sweep_road_queue_system_p95.svg").is_file()
+    assert (sweep / "plots" / "sweep_road_queue_system_p95.svg").is_file()  # with the results
+    assert not (tmp_path / "elsewhere" / "plots").exists()  # never beside another file
     text = section(out.read_text(encoding="utf-8"), "scenario")
     assert "&lt;b&gt;bold&lt;/b&gt; &amp; more" in text and "<b>bold" not in text
     assert "Stages (checks a truck goes through)" in text

@@ -144,7 +144,8 @@ def test_compare_cli_writes_the_comparison_contract(tmp_path):
     assert (out / "small_gate" / "summary.csv").is_file()
     assert (out / "more_quarantine" / "summary.csv").is_file()
     doc = json.loads((out / "comparison.json").read_text())
-    assert doc["baseline"] == "small_gate" and doc["correction"] == "holm"
+    assert doc["baseline"] == "small_gate" and doc["correction"].startswith("bonferroni")
+    assert len(doc["summary_block"]) == 8
 
 
 def test_sweep_cli_reports_the_smallest_capacity(tmp_path):

@@ -1,8 +1,15 @@
-"""Compare scenarios with common random numbers: paired-t on differences, Holm-adjusted.
+"""Compare scenarios with common random numbers: paired-t on differences.
 
 Every scenario runs with the same seed and replication numbers, so truck *k* of a stream has
 the same arrival time, attributes and service draws in each (rng.py): the per-replication
 differences are paired, and their variance is far below that of independent runs.
+
+Verdicts agree with the intervals shown beside them. Every row has its own 95 % interval and
+an unadjusted verdict (``significant`` exactly when that interval excludes 0). The planner's
+answer is the ``SUMMARY_BLOCK`` of m figures, tested together: each gets a Bonferroni interval
+at level 1 − 0.05/m (``ci_low_block``, ``ci_high_block``), ``p_adj`` = min(1, m·p), and
+``significant_block`` exactly when that interval excludes 0, so the chance of any false
+verdict in the block is at most 5 % (Law & Kelton §10.2 on simultaneous intervals).
 """
 
 from __future__ import annotations
@@ -18,11 +25,17 @@ from gatesim.errors import GatesimError
 from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.run import Runner, RunResult, auto_warmup, run, with_warmup
-from gatesim.experiments.stats import holm, paired_difference
+from gatesim.experiments.stats import paired_difference
 from gatesim.scenario.schema import Scenario
 
 COMPARISON_COLUMNS = ["metric", "scope", "stat", "scenario", "baseline", "estimate", "diff",
                       "ci_low", "ci_high", "n", "p_value", "p_adj", "significant"]
+BLOCK_COLUMNS = ["in_block", "ci_low_block", "ci_high_block", "significant_block"]
+SUMMARY_BLOCK = [("throughput_per_day", "system", "mean"), ("time_in_system_h", "system", "mean"),
+                 ("time_in_system_h", "system", "p95"), ("wait_h", "system", "mean"),
+                 ("road_queue", "system", "mean"), ("road_queue", "system", "p95"),
+                 ("in_system_end", "system", "count"), ("censored_wait_h", "system", "mean")]
+"""The figures a planner reads first, judged together (Bonferroni over these m)."""
 PRIMARY = [
     ("time_in_system_h", "system", "mean", "time in system, mean (h)"),
     ("time_in_system_h", "system", "p95", "time in system, p95 (h)"),
@@ -47,16 +60,26 @@ class Comparison:
 
 
 def differences(base: RunResult, other: RunResult) -> list[tuple]:
-    """Rows of paired differences other − base for every statistic both runs have."""
+    """Rows of paired differences other − base for every statistic both runs have: the
+    unadjusted 95 % columns, then the block's (Bonferroni) columns."""
     key = ["metric", "scope", "stat", "replication"]
     merged = base.replications.merge(other.replications, on=key, suffixes=("_a", "_b"))
+    m = len(SUMMARY_BLOCK)
+    block = set(SUMMARY_BLOCK)
     rows = []
     for (metric, scope, stat), g in merged.groupby(["metric", "scope", "stat"], sort=False):
         g = g.sort_values("replication")
+        a, b = g["value_a"].to_numpy(), g["value_b"].to_numpy()
         est = float(np.nanmean(g["value_b"])) if g["value_b"].notna().any() else np.nan
-        diff, lo, hi, n, p = paired_difference(g["value_a"].to_numpy(), g["value_b"].to_numpy())
+        diff, lo, hi, n, p = paired_difference(a, b)
+        if (metric, scope, stat) in block:
+            _, blo, bhi, _, _ = paired_difference(a, b, level=1 - ALPHA / m)
+            p_adj = min(1.0, m * p) if np.isfinite(p) else np.nan
+            extra = (p_adj, True, blo, bhi, bool(blo > 0 or bhi < 0))
+        else:
+            extra = (np.nan, False, np.nan, np.nan, False)
         rows.append((metric, scope, stat, other.scenario.name, base.scenario.name, est, diff,
-                     lo, hi, n, p))
+                     lo, hi, n, p, extra[0], bool(lo > 0 or hi < 0), *extra[1:]))
     return rows
 
 
@@ -79,18 +102,20 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
     results = [run(s, replications, seed, workers, executor, progress=progress, records=records,
                    checkpoint=checkpoints(s) if checkpoints else None) for s in scenarios]
     rows = [row for other in results[1:] for row in differences(results[0], other)]
-    table = pd.DataFrame(rows, columns=COMPARISON_COLUMNS[:-2])
-    table["p_adj"] = holm(table["p_value"].to_numpy())
-    table["significant"] = table["p_adj"] < ALPHA
+    table = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, *BLOCK_COLUMNS])
     base_estimate = results[0].summary.set_index(["metric", "scope", "stat"])["estimate"]
     table["baseline_estimate"] = [base_estimate.get(k, float("nan")) for k in
                                   zip(table.metric, table.scope, table.stat, strict=True)]
     meta = {"baseline": names[0], "scenarios": names, "seed": seed,
-            "replications": replications, "alpha": ALPHA, "correction": "holm",
+            "replications": replications, "alpha": ALPHA,
+            "correction": f"bonferroni over the summary block of {len(SUMMARY_BLOCK)} figures "
+                          "(p_adj, *_block); other rows unadjusted",
+            "summary_block": [list(k) for k in SUMMARY_BLOCK],
             "versions": results[0].meta["versions"],
             "stream_layout_version": results[0].meta["stream_layout_version"],
             "runtime_s": round(sum(r.meta["runtime_s"] for r in results), 3)}
-    return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate"]], meta)
+    return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate", *BLOCK_COLUMNS]],
+                      meta)
 
 
 def primary_table(c: Comparison) -> str:
@@ -98,14 +123,16 @@ def primary_table(c: Comparison) -> str:
     t = c.table.set_index(["metric", "scope", "stat", "scenario"])
     lines = []
     for other in c.names[1:]:
-        lines.append(f"{other} vs {c.names[0]} (common random numbers, Holm-adjusted p):")
-        lines.append(f"  {'':30s} {'baseline':>10s} {'scenario':>10s} {'difference [95% CI]':>30s}")
+        lines.append(f"{other} vs {c.names[0]} (common random numbers; intervals hold together "
+                     f"for the {len(SUMMARY_BLOCK)} summary figures, Bonferroni):")
+        lines.append(f"  {'':30s} {'baseline':>10s} {'scenario':>10s} "
+                     f"{'difference [simultaneous CI]':>30s}")
         for metric, scope, stat, label in PRIMARY:
             if (metric, scope, stat, other) not in t.index:
                 continue
             row = t.loc[(metric, scope, stat, other)]
-            ci = f"{row['diff']:+.2f} [{row.ci_low:+.2f}, {row.ci_high:+.2f}]"
-            mark = " *" if row.significant else ""
+            ci = f"{row['diff']:+.2f} [{row.ci_low_block:+.2f}, {row.ci_high_block:+.2f}]"
+            mark = " *" if row.significant_block else ""
             lines.append(f"  {label:30s} {row.baseline_estimate:10.2f} {row.estimate:10.2f} "
                          f"{ci:>30s}{mark}")
     return "\n".join(lines)

@@ -47,19 +47,6 @@ def paired_difference(a: np.ndarray, b: np.ndarray, level: float = 0.95
     return mean, mean - half, mean + half, n, p
 
 
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values (NaN stays NaN and does not count as a test)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full(p.shape, math.nan)
-    idx = np.flatnonzero(np.isfinite(p))
-    m = len(idx)
-    running = 0.0
-    for rank, i in enumerate(idx[np.argsort(p[idx], kind="stable")]):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        out[i] = running
-    return out
-
-
 @dataclass(frozen=True)
 class Truncation:
     """A warm-up chosen by MSER on daily means; ``found`` is False at the search boundary."""

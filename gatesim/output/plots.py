@@ -296,8 +296,9 @@ def figure_utilisation(run: RunFiles) -> Figure:
 
 
 def figure_comparison(comparison: pd.DataFrame, baseline: str) -> Figure:
-    """Each primary metric's difference from the baseline with its 95 % CI; significant ones
-    (Holm-adjusted) coloured green when better, red when worse, grey otherwise."""
+    """Each summary-block figure's difference from the baseline with its simultaneous
+    (Bonferroni) interval; coloured green when better, red when worse exactly when that
+    interval excludes 0, grey otherwise."""
     comparison = comparison[comparison["scenario"] != baseline]
     present = set(zip(comparison["metric"], comparison["scope"], comparison["stat"], strict=True))
     keys = [k for k in PRIMARY if k in present]
@@ -308,8 +309,10 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str) -> Figure:
         c = comparison[(comparison["metric"] == metric) & (comparison["scope"] == scope)
                        & (comparison["stat"] == stat)].set_index("scenario").reindex(scenarios)
         good = (c["diff"] > 0) == (metric in HIGHER_IS_BETTER)
-        colours = np.where(as_bool(c["significant"]), np.where(good, BETTER, WORSE), NEUTRAL)
-        err = np.nan_to_num(np.vstack([c["diff"] - c["ci_low"], c["ci_high"] - c["diff"]]))
+        colours = np.where(as_bool(c["significant_block"]), np.where(good, BETTER, WORSE),
+                           NEUTRAL)
+        err = np.nan_to_num(np.vstack([c["diff"] - c["ci_low_block"],
+                                       c["ci_high_block"] - c["diff"]]))
         ax.barh(range(len(c)), c["diff"], xerr=err, color=colours, capsize=3, height=0.6)
         ax.set_yticks(range(len(c)), c.index)
         ax.set_ylim(len(c) - 0.5, -0.5)
@@ -321,9 +324,10 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str) -> Figure:
         ax.tick_params(labelsize="small")
     for ax in axes[len(keys):]:
         fig.delaxes(ax)
-    fig.suptitle(f"Difference from {baseline} (paired, common random numbers; 95 % CI)")
-    fig.legend(handles=[Patch(color=BETTER, label="significantly better (Holm)"),
-                        Patch(color=WORSE, label="significantly worse (Holm)"),
+    fig.suptitle(f"Difference from {baseline} (paired, common random numbers; intervals "
+                 f"hold together for these {len(keys)} figures)")
+    fig.legend(handles=[Patch(color=BETTER, label="significantly better"),
+                        Patch(color=WORSE, label="significantly worse"),
                         Patch(color=NEUTRAL, label="not significant")],
                loc="outside lower center", ncols=3, fontsize="small", frameon=False)
     return fig

@@ -14,15 +14,13 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from gatesim.experiments.compare import SUMMARY_BLOCK
 from gatesim.scenario.loader import validate
 from gatesim.scenario.schema import Scenario
 
 LEVELS = ("in_system", "yard_occupancy", "road_queue")
-# The metrics a planner reads first; Holm's family in a comparison (metric, scope, stat).
-PRIMARY = [("throughput_per_day", "system", "mean"), ("time_in_system_h", "system", "mean"),
-           ("time_in_system_h", "system", "p95"), ("wait_h", "system", "mean"),
-           ("road_queue", "system", "mean"), ("road_queue", "system", "p95"),
-           ("in_system_end", "system", "count"), ("censored_wait_h", "system", "mean")]
+PRIMARY = SUMMARY_BLOCK
+"""The metrics a planner reads first: the comparison's summary block (Bonferroni family)."""
 HIGHER_IS_BETTER = {"throughput_per_day"}
 NAMES = {
     "throughput_per_day": ("trucks cleared per day", "trucks/day"),
@@ -43,6 +41,18 @@ STATS = {"mean": "mean", "p50": "median", "p90": "90th percentile", "p95": "95th
 def as_bool(values: pd.Series) -> pd.Series:
     """A CSV flag column as booleans, whether pandas read it as bool or as text."""
     return values.map(lambda x: str(x).strip().lower() in ("true", "1", "yes"))
+
+
+def with_block_columns(comparison: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table with the summary block's columns; one written before they existed
+    (gatesim 0.1) gets its unadjusted intervals and verdicts there, as it showed them."""
+    if "significant_block" in comparison:
+        return comparison
+    return comparison.assign(ci_low_block=comparison["ci_low"],
+                             ci_high_block=comparison["ci_high"],
+                             significant_block=comparison["significant"],
+                             baseline_estimate=comparison.get("baseline_estimate",
+                                                              comparison["baseline"]))
 
 
 def metric_label(metric: str, stat: str, scope: str = "system") -> str:

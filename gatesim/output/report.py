@@ -45,8 +45,9 @@ CAPTIONS = {
     "utilisation": "Share of on-duty time each stage's servers (or each lane) were busy; "
                    "near 1 means the stage is a bottleneck.",
     "comparison": "Difference of each key figure from the baseline, paired over replications "
-                  "with common random numbers. Green/red: significantly better/worse after "
-                  "Holm's correction for testing several figures; grey: not significant.",
+                  "with common random numbers. The intervals hold together for all the figures "
+                  "shown (Bonferroni): green/red when an interval lies wholly above or below 0 "
+                  "(significantly better/worse); grey: not significant.",
     "sweep": "The figure against the swept capacity, with its 95 % confidence band. The "
              "smallest capacity meeting the target is judged on the cautious end of the band.",
 }
@@ -272,21 +273,22 @@ def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
 
 def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     meta = json.loads((d / "comparison.json").read_text(encoding="utf-8"))
-    cmp = pd.read_csv(d / "comparison.csv")
+    cmp = reader.with_block_columns(pd.read_csv(d / "comparison.csv"))
     names = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
     runs = [reader.read_run(d / n) for n in names]
     blocks = [_scenario_block(run, plot_dir / run.scenario.name) for run in runs]
     for block, run in zip(blocks[1:], runs[1:], strict=True):
         block["differences"] = differences(runs[0].meta["scenario"], run.meta["scenario"])
     cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
-        significant=lambda c: reader.as_bool(c["significant"]))
+        significant_block=lambda c: reader.as_bool(c["significant_block"]))
     rows = []
     for key in PRIMARY:
         sel = cmp[(cmp["metric"] == key[0]) & (cmp["scope"] == key[1]) & (cmp["stat"] == key[2])]
         for r in sel.to_dict(orient="records"):
             better = (r["diff"] > 0) == (key[0] in plots.HIGHER_IS_BETTER)
             rows.append({**r, "label": metric_label(key[0], key[2]),
-                         "verdict": ("better" if better else "worse") if r["significant"] else ""})
+                         "verdict": ("better" if better else "worse")
+                         if r["significant_block"] else ""})
     side = [{"label": metric_label(key[0], key[2]),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
                        for b in blocks]} for key in PRIMARY]

@@ -1,8 +1,11 @@
 """Invariants checked at every event of a feature-complete gate (tests/scenarios/small_gate).
 
-Space: yards + roads + in service + crossing = trucks in the system, after every event.
-Trucks: arrived = left + turned away + inside. Calendars: no service starts while closed or
-for a truck a restricted window does not admit; the other side's daily cap is never exceeded.
+Space: trucks parked in yards + on roads + in service + crossing = trucks in the system, after
+every event; each yard's level (the slots taken: parked trucks, and trucks in service keeping
+their slot) and each road's level equals the trucks that hold a place there, none is negative
+and no yard is above its slots. Trucks: arrived = left + turned away + inside. Calendars: no
+service starts while closed or for a truck a restricted window does not admit; the other side's
+daily cap is never exceeded.
 """
 
 from __future__ import annotations
@@ -22,15 +25,19 @@ SEEDS = [1, 2, 3]
 
 
 def audit(m: Model) -> None:
-    in_places = sum(p.level.value for p in m.places.values())
+    now = m.env.now
+    parked = sum(p.level.value - p.reserved for p in m.places.values())
     in_service = sum(st.pool.busy for st in m.stations)
     crossing = sum(st.crossing.value for st in m.stations if st.is_lane)
-    assert in_places + in_service + crossing == m.system.value, m.env.now
+    assert parked + in_service + crossing == m.system.value, now
     assert m.all_roads.value == sum(r.level.value for r in m.roads)
+    holders = Counter(t.at for t in m.live.values() if t.at is not None)
     for p in m.places.values():
-        assert p.level.value >= 0 and p.reserved >= 0
+        assert p.reserved >= 0 and p.level.value - p.reserved >= 0, (p.name, now)
         if p.slots is not None:
-            assert p.level.value + p.reserved <= p.slots, (p.name, m.env.now)
+            assert p.level.value <= p.slots, (p.name, now)
+        assert p.level.value == holders.pop(p, 0), (p.name, now)  # no leak, no phantom
+    assert not holders, now
     assert m.n_arrived == m.n_left + m.n_back + m.n_turned + m.system.value
 
 

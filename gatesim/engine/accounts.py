@@ -43,6 +43,10 @@ class Accounts:
     road: Tally = field(default_factory=Tally)
     back: Tally = field(default_factory=Tally)
     back_count: int = 0
+    back_before: Tally = field(default_factory=Tally)
+    """Of ``back``: trucks turned back before crossing (a load caught at inspection)."""
+    back_after: Tally = field(default_factory=Tally)
+    """Of ``back``: trucks sent back after crossing (a load the other side refused)."""
     censored: Tally = field(default_factory=Tally)
     station_wait: list[Tally] = field(default_factory=list)
     """Waits per station of trucks arrived after the warm-up (added by the journey itself)."""
@@ -75,6 +79,7 @@ class Accounts:
             if counted:
                 self.back_count += 1
                 self.back.add(sojourn)
+                (self.back_before if truck.lane < 0 else self.back_after).add(sojourn)
             return
         if now >= self.warmup:
             self.class_exits[cls.index] += 1

@@ -5,7 +5,9 @@ its route: move to the step's yard, wait for a server (or a lane), be served (or
 leave. A truck always takes its next place before it frees the one it holds, so a full yard
 downstream holds the truck at its server upstream, as it does at the real gate. A truck whose
 next step waits in the same yard keeps its slot while it is served (it parks back in it), so
-consecutive steps that share a yard cannot deadlock.
+consecutive steps that share a yard cannot deadlock. A choice of lanes is made once, when the
+truck reaches that step (at arrival for a first step: the yard it then parks in, or queues on
+the road for, is the chosen lane's).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
     held = first.place
     if held.has_room():
         held.enter(env.now)
+        truck.at = held
     else:
         held = yield from park_on_arrival(env, truck, first.place, road, m)
         if held is None:
@@ -64,7 +67,10 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
             if visits is not None:
                 visits.append((*last_visit, env.now))
             return m.left(truck, turned_back=True)
-        station = step if isinstance(step, Station) else m.choose_station(step, truck)
+        if i == 0:
+            station = first  # a choice of lanes was made once, on arrival
+        else:
+            station = step if isinstance(step, Station) else m.choose_station(step, truck)
         place = station.place
         if i > 0:  # move on from the last server (or lane) into this step's yard
             now = env.now
@@ -73,6 +79,7 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
                 held.vacate(now)
             elif place.has_room():
                 place.enter(now)
+                truck.at = place
                 held.vacate(now)
             else:
                 yield from move(env, truck, place, held)
@@ -121,7 +128,8 @@ def park_on_arrival(env: simpy.Environment, truck: Truck, place: Place, road: Pl
         return None
     road = road or place.overflow or m.default_road
     road.enter(env.now)
-    yield place.wait_for_slot(env, road)
+    truck.at = road
+    yield place.wait_for_slot(env, road, truck)
     truck.road_time += env.now - truck.arrival
     return place
 
@@ -136,10 +144,11 @@ def move(env: simpy.Environment, truck: Truck, place: Place, held: Place | Stati
     """
     road = place.overflow
     if road is None:
-        yield place.wait_for_slot(env, held)
+        yield place.wait_for_slot(env, held, truck)
         return
     road.enter(env.now)
+    truck.at = road
     held.vacate(env.now)
     t = env.now
-    yield place.wait_for_slot(env, road)
+    yield place.wait_for_slot(env, road, truck)
     truck.road_time += env.now - t

@@ -21,7 +21,7 @@ from gatesim.engine.accounts import SAMPLE_EVERY, Accounts, CargoAccount
 from gatesim.engine.arrivals import ArrivalClock
 from gatesim.engine.journey import journey
 from gatesim.engine.monitors import Level
-from gatesim.engine.network import Place, Pool, Road, Station
+from gatesim.engine.network import Place, Pool, Road, Station, choose_lane, places_of, waiting_in
 from gatesim.engine.observe import Observer
 from gatesim.engine.records import Recorder, ReplicationOutput
 from gatesim.engine.rng import TruckDraws
@@ -62,6 +62,17 @@ def _choose_steps(steps: list[Step]) -> Iterator[ChooseStep]:
 
 def _branch_names(steps: list[Step]) -> Iterator[str]:
     return (step.choose for step in _choose_steps(steps))
+
+
+def _has_lane_choice(steps: list[Step]) -> bool:
+    """Does a step of these (or of a branch among them) offer several lanes?"""
+    for step in steps:
+        if isinstance(step, LaneStep) and not isinstance(step.lane, str) and len(step.lane) > 1:
+            return True
+        if isinstance(step, ChooseStep) and any(_has_lane_choice(o.steps)
+                                                for o in step.options.values()):
+            return True
+    return False
 
 
 def _cumulative(step: ChooseStep) -> list[float]:
@@ -166,6 +177,10 @@ class Model:
         for name in names:
             self.attr_cols[name] = self._purpose(f"attr:{name}", identity)
         self.site_col = self._purpose("site", identity)
+        self.lane_col = -1
+        """The truck's draw that breaks a tie between lanes (only when a route offers a choice)."""
+        if any(_has_lane_choice(r.steps) for r in s.routes.values()):
+            self.lane_col = self._purpose("lane_choice", identity)
         self.routes = {(r.direction, r.cargo, r.site): r for r in s.routes.values()}
         self._stream_specs: list[tuple] = []
         for spec in s.arrivals.values():
@@ -251,14 +266,11 @@ class Model:
                      every > 0 and self._ids % every == 0)
 
     def choose_station(self, step: Station | tuple[Station, ...], truck: Truck) -> Station:
-        """A fixed station, or the eligible lane with the shortest queue."""
+        """A fixed station, or the lane of a choice with the least expected delay (ties go to
+        the truck's own draw; see ``network.choose_lane``)."""
         if isinstance(step, Station):
             return step
-        allowed = [st for st in step if truck.cls.satisfies(st.eligible)]
-        if not allowed:
-            names = ", ".join(st.lane for st in step)
-            raise GatesimError(f"no lane of [{names}] admits trucks with {truck.cls.values}")
-        return min(allowed, key=lambda st: st.pool.queue.value)
+        return choose_lane(step, truck.cls, self.env.now, truck.draws[self.lane_col])
 
     def _source(self, index: int, name: str):
         s = self.s
@@ -275,13 +287,24 @@ class Model:
         return TruckDraws(self.seed, self.replication, owner, self.purposes)
 
     def _initial_trucks(self) -> None:
-        """Trucks already waiting at t = 0, with draws of their own (``<stream>/initial``)."""
+        """Trucks already waiting at t = 0, with draws of their own (``<stream>/initial``):
+        on a road (they queue there for their first yard), or in the yard named, which must be
+        where their route's first step waits."""
         names = list(self.s.arrivals)
-        for init in self.s.initial_state:
+        for i, init in enumerate(self.s.initial_state):
             draws = self._draws_for(f"{init.stream}/initial")
             at = self.places[init.at]
             for _ in range(init.count):
                 truck = self._new_truck(names.index(init.stream), draws.next_row())
+                if not at.is_road:
+                    first = waiting_in(truck.path[0], at)
+                    if first is None:
+                        raise GatesimError(
+                            f"initial_state[{i}].at: got {init.at}; expected a road, or the "
+                            f"yard where the route of {init.stream} trucks with "
+                            f"{truck.cls.values} starts ({places_of(truck.path[0])})")
+                    if first is not truck.path[0]:  # only some lanes of a choice wait here
+                        truck.path = [first, *truck.path[1:]]
                 self.env.process(journey(self.env, truck, self, at if at.is_road else None))
 
     # --- bookkeeping called by the journey ----------------------------------------------

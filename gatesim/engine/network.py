@@ -11,6 +11,8 @@ answer in FIFO order.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 import simpy
 
 from gatesim.engine.monitors import Integral, Level
+from gatesim.errors import GatesimError
 from gatesim.scenario.calendar import ALWAYS, Interval
 
 if TYPE_CHECKING:
@@ -31,7 +34,12 @@ class Holding(Protocol):
 
 
 class Place:
-    """A yard with ``slots`` places (None = unlimited, e.g. a road)."""
+    """A yard with ``slots`` places (None = unlimited, e.g. a road).
+
+    ``level`` counts the slots taken: trucks parked here and trucks in service that keep their
+    slot here (``reserved`` of them, coming straight back), so it is the yard's physical
+    occupancy and never exceeds ``slots``. Trucks parked = ``level - reserved``.
+    """
 
     __slots__ = ("name", "index", "slots", "level", "waiters", "overflow", "turn_away", "is_road",
                  "reserved")
@@ -39,7 +47,7 @@ class Place:
     def __init__(self, name: str, index: int, slots: int | None, is_road: bool) -> None:
         self.name, self.index, self.slots, self.is_road = name, index, slots, is_road
         self.level = Level()
-        self.waiters: deque[tuple[simpy.Event, Holding]] = deque()
+        self.waiters: deque[tuple[simpy.Event, Holding, Truck]] = deque()
         self.overflow: Place | None = None
         """The road where a truck that finds this yard full waits; None: it waits where it is
         (an arriving truck then waits on the first road, unless ``turn_away``)."""
@@ -48,36 +56,35 @@ class Place:
         """Slots kept by trucks in service that will come straight back to this yard."""
 
     def has_room(self) -> bool:
-        return self.slots is None or (
-            self.level.value + self.reserved < self.slots and not self.waiters)
+        return self.slots is None or (self.level.value < self.slots and not self.waiters)
 
     def keep_slot(self, now: float) -> None:
-        """The truck goes to service but its slot stays its own (it comes back here next)."""
-        self.level.add(-1, now)
+        """The truck goes to service but its slot stays taken (it comes back here next)."""
         self.reserved += 1
 
     def return_to_slot(self, now: float) -> None:
         self.reserved -= 1
-        self.level.add(1, now)
 
     def enter(self, now: float) -> None:
         self.level.add(1, now)
 
-    def wait_for_slot(self, env: simpy.Environment, held: Holding) -> simpy.Event:
+    def wait_for_slot(self, env: simpy.Environment, held: Holding, truck: Truck
+                      ) -> simpy.Event:
         """An event that fires when a slot is this truck's (FIFO).
 
         The hand-over is one atomic move: the slot passes to the waiter and what the waiter
         held (its place on the road, or its server) is freed at the same instant.
         """
         ev = env.event()
-        self.waiters.append((ev, held))
+        self.waiters.append((ev, held, truck))
         return ev
 
     def leave(self, now: float) -> None:
         """Free a slot, handing it straight to the first waiter (the count does not drop)."""
         if self.waiters:
-            ev, held = self.waiters.popleft()
+            ev, held, truck = self.waiters.popleft()
             held.vacate(now)
+            truck.at = self
             ev.succeed()
         else:
             self.level.add(-1, now)
@@ -129,6 +136,8 @@ class Pool:
         self.only: tuple[tuple[str, bool | str], ...] = ()
         self.busy = 0
         """Servers holding a truck (serving it, or held by a full yard downstream)."""
+        self.intervals = intervals
+        self._ends = [iv.end for iv in intervals]
         self.on_duty = Integral()
         self.queue = Level()
         self.used = Integral()
@@ -143,6 +152,8 @@ class Pool:
         """No window restriction and no cap: every truck may start when a server is free."""
         self.served_today: dict[str, int] = {}
         self.served_total_today = 0
+        self.next_cap_day = cap_day_start if cap_day_start > 0 else cap_day_start + 24.0
+        """When the other side's next cap day starts (the first one at t = 0 is not a change)."""
         env.process(self._timetable(intervals, cap_day_start, horizon))
 
     # --- the calendar and the daily cap -------------------------------------------------------
@@ -182,6 +193,7 @@ class Pool:
     def _new_cap_day(self) -> None:
         self.served_today = {}
         self.served_total_today = 0
+        self.next_cap_day = self.env.now + 24.0
 
     def admits(self, cls: TruckClass) -> bool:
         """May a truck of this class start service now (window restriction and daily cap)?"""
@@ -189,12 +201,31 @@ class Pool:
         if ok is None:
             ok = self._eligible[cls.index] = cls.satisfies(self.only)
         if ok and self.has_cap:
-            if self.cap_total is not None and self.served_total_today >= self.cap_total:
-                return False
-            cap = self.cap_cargo.get(cls.cargo)
-            if cap is not None and self.served_today.get(cls.cargo, 0) >= cap:
-                return False
+            return self._cap_has_room(cls)
         return ok
+
+    def _cap_has_room(self, cls: TruckClass) -> bool:
+        if self.cap_total is not None and self.served_total_today >= self.cap_total:
+            return False
+        cap = self.cap_cargo.get(cls.cargo)
+        return cap is None or self.served_today.get(cls.cargo, 0) < cap
+
+    def wait_to_open(self, cls: TruckClass, now: float) -> float:
+        """Hours from ``now`` until this pool may start a truck of ``cls`` (servers aside):
+        0 while a window open to the truck runs and today's cap has room; else until the next
+        such window (from the next cap day when today's cap is used up); inf if none is left.
+        Computed only when a truck chooses between lanes."""
+        t = now
+        if self.has_cap and not self._cap_has_room(cls):
+            if self.cap_total == 0 or self.cap_cargo.get(cls.cargo) == 0:
+                return math.inf
+            t = max(now, self.next_cap_day)
+        intervals = self.intervals
+        for i in range(bisect_right(self._ends, t), len(intervals)):
+            iv = intervals[i]
+            if not iv.only or cls.satisfies(iv.only):
+                return max(iv.start, t) - now
+        return math.inf
 
     # --- requests -----------------------------------------------------------------------------
     def request(self, truck: Truck, place: Place, keep_slot: bool = False
@@ -204,7 +235,7 @@ class Pool:
         that fires when one is the truck's."""
         cls = truck.cls
         if self.busy < self.capacity and (self.open_to_all or self.admits(cls)):
-            self._grant(cls, place, keep_slot)
+            self._grant(truck, place, keep_slot)
             return None
         ev = self.env.event()
         self.queue.add(1, self.env.now)
@@ -215,7 +246,7 @@ class Pool:
         q.append((self._seq, ev, truck, place, keep_slot))
         return ev
 
-    def _grant(self, cls: TruckClass, place: Place, keep_slot: bool) -> None:
+    def _grant(self, truck: Truck, place: Place, keep_slot: bool) -> None:
         now = self.env.now
         self.busy += 1
         self.used.add(1, now)  # granted only while busy < capacity: on duty
@@ -223,7 +254,9 @@ class Pool:
             place.keep_slot(now)
         else:
             place.leave(now)
+            truck.at = None
         if self.has_cap:
+            cls = truck.cls
             self.served_total_today += 1
             self.served_today[cls.cargo] = self.served_today.get(cls.cargo, 0) + 1
 
@@ -244,7 +277,7 @@ class Pool:
                 return
             _, ev, truck, place, keep_slot = best.popleft()
             self.queue.add(-1, self.env.now)
-            self._grant(truck.cls, place, keep_slot)
+            self._grant(truck, place, keep_slot)
             ev.succeed()
 
 
@@ -270,3 +303,42 @@ class Station:
             self.crossing.add(-1, now)
         else:
             self.pool.release()
+
+
+def choose_lane(options: tuple[Station, ...], cls: TruckClass, now: float, u: float) -> Station:
+    """Of a choice of lanes, the one open to ``cls`` with the least expected delay: the wait
+    until it opens to the truck with room in the other side's daily cap, plus the trucks
+    waiting for it over its rate. A lane open now beats one that is not, whatever their
+    queues; a tie goes to ``u``, the truck's own uniform draw (common random numbers)."""
+    best: list[Station] = []
+    best_key = (True, math.inf)
+    for st in options:
+        if not cls.satisfies(st.eligible):
+            continue
+        closed = st.pool.wait_to_open(cls, now)
+        key = (closed > 0, closed + st.pool.queue.value * st.headway)
+        if not best or key < best_key:
+            best, best_key = [st], key
+        elif key == best_key:
+            best.append(st)
+    if not best:
+        names = ", ".join(st.lane for st in options)
+        raise GatesimError(f"no lane of [{names}] admits trucks with {cls.values}")
+    return best[0] if len(best) == 1 else best[int(u * len(best))]
+
+
+def waiting_in(step: Station | tuple[Station, ...], yard: Place
+               ) -> Station | tuple[Station, ...] | None:
+    """The part of a path step that waits in ``yard`` (of a choice of lanes, the lanes that
+    do), or None when no part of it does."""
+    options = (step,) if isinstance(step, Station) else step
+    here = tuple(st for st in options if st.place is yard)
+    if not here:
+        return None
+    return here[0] if len(here) == 1 else here
+
+
+def places_of(step: Station | tuple[Station, ...]) -> str:
+    """The names of the places a path step waits in, for messages."""
+    options = (step,) if isinstance(step, Station) else step
+    return ", ".join(sorted({st.place.name for st in options}))

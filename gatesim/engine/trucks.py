@@ -30,7 +30,7 @@ class TruckClass:
 
 class Truck:
     __slots__ = ("id", "stream", "cls", "arrival", "path", "draws", "road_time", "lane", "wait",
-                 "counted", "record")
+                 "counted", "record", "at")
 
     def __init__(self, id: int, stream: int, cls: TruckClass, arrival: float, path: list,
                  draws: list[float], counted: bool = True, record: bool = True) -> None:
@@ -40,3 +40,7 @@ class Truck:
         """Counted in the statistics (arrived after the warm-up); records kept."""
         self.road_time = self.wait = 0.0
         self.lane = -1
+        self.at: Any = None
+        """The place (yard or road) where the truck holds a slot or a place in line, parked or
+        kept while it is served; None in service without a kept slot or on a lane. Only the
+        invariant audit reads it."""

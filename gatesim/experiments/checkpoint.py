@@ -10,6 +10,8 @@ directory is removed when the run's results are written.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import shutil
 import sys
 from pathlib import Path
@@ -64,9 +66,21 @@ class Checkpoint:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+@functools.cache
+def code_hash() -> str:
+    """A hash of the source of the modules that decide a replication's numbers (scenario and
+    engine), so work stored by other code is never reused, even under the same version."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted([*root.glob("scenario/*.py"), *root.glob("engine/*.py")]):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 def work_key(**parts: object) -> str:
     """A key for stored work: a hash of what decides its numbers (``parts``: the resolved
-    scenario, seed, …) with the gatesim version and the random-stream layout."""
+    scenario, seed, …) with the gatesim version, its engine's code and the stream layout."""
     from importlib import metadata
 
     from gatesim.engine.rng import STREAM_LAYOUT_VERSION
@@ -76,7 +90,8 @@ def work_key(**parts: object) -> str:
         version = metadata.version("gatesim")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return scenario_hash({**parts, "gatesim": version, "layout": STREAM_LAYOUT_VERSION})[:20]
+    return scenario_hash({**parts, "gatesim": version, "code": code_hash(),
+                         "layout": STREAM_LAYOUT_VERSION})[:20]
 
 
 def checkpoint_key(scenario_doc: dict, seed: int, records: str) -> str:

@@ -18,7 +18,17 @@ from gatesim.engine.records import ReplicationOutput
 TALLY_STATS = ("mean", "p50", "p90", "p95", "max")
 LEVEL_METRICS = ("in_system", "yard_occupancy", "road_queue", "queue_length", "crossing")
 """Time-weighted levels reported; ``crossing`` counts trucks on a lane, including those that
-have crossed and wait at its far end for room in the next yard."""
+have crossed and wait at its far end for room in the next yard; ``yard_occupancy`` counts the
+slots taken, including those kept by trucks in service that come straight back."""
+HORIZON_DEPENDENT_IF_UNSTABLE = frozenset({
+    "time_in_system_h", "wait_h", "road_time_h", "turned_back_time_h", "censored_wait_h",
+    *LEVEL_METRICS, "in_system_end", "over_time_budget", "waiting_cost_per_day",
+    "total_cost_per_day"})
+"""Metrics whose every statistic keeps growing with the horizon while a backlog grows: the
+tallies count only trucks that got out, the levels and costs average a rising queue."""
+TURNED_BACK_SCOPES = ("before_crossing", "after_crossing")
+"""Scopes of ``turned_back`` and ``turned_back_time_h`` besides 'system': trucks turned back
+before they crossed (a load caught at inspection) and after (a load the other side refused)."""
 Row = tuple[str, str, str, float]
 
 
@@ -98,6 +108,10 @@ def _rows(out: ReplicationOutput) -> Iterator[Row]:
     yield "turned_back", "system", "count", float(acc.back_count)
     yield "turned_back", "system", "per_day", acc.back_count / days
     yield from tally("turned_back_time_h", "system", acc.back)
+    for scope, t in zip(TURNED_BACK_SCOPES, (acc.back_before, acc.back_after), strict=True):
+        yield "turned_back", scope, "count", float(t.n)
+        yield "turned_back", scope, "per_day", t.n / days
+        yield from tally("turned_back_time_h", scope, t)
 
     waiting_cost = 0.0
     for name, account in acc.cargo.items():

@@ -9,6 +9,7 @@ each stage, yard, road, lane and lane side, each direction, cargo class, site an
 from __future__ import annotations
 
 from gatesim.errors import GatesimError
+from gatesim.experiments.metrics import TURNED_BACK_SCOPES
 from gatesim.scenario.schema import Scenario
 
 TALLY = ("mean", "p50", "p90", "p95", "max")
@@ -47,8 +48,8 @@ def result_keys(s: Scenario) -> dict[str, tuple[list[str], tuple[str, ...]]]:
         "turned_away": ([*system, *k["yards"]], ("count", "per_day")),
         "in_system_end": (system, ("count",)),
         "censored_wait_h": (system, (*TALLY, "count")),
-        "turned_back": (system, ("count", "per_day")),
-        "turned_back_time_h": (system, TALLY),
+        "turned_back": ([*system, *TURNED_BACK_SCOPES], ("count", "per_day")),
+        "turned_back_time_h": ([*system, *TURNED_BACK_SCOPES], TALLY),
         "over_time_budget": (k["budgets"], ("share",)),
         "waiting_cost_per_day": (system, ("mean",)),
         "capacity_cost_per_day": (system, ("mean",)),

@@ -27,6 +27,7 @@ from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.frames import replications_frame, run_frames
 from gatesim.experiments.guard import scenario_hash
+from gatesim.experiments.metrics import HORIZON_DEPENDENT_IF_UNSTABLE
 from gatesim.experiments.stats import growth_per_day, mser, t_interval
 from gatesim.scenario.schema import Scenario
 
@@ -85,13 +86,19 @@ def versions() -> dict[str, str]:
     return out
 
 
-def summarise(per_rep: pd.DataFrame) -> pd.DataFrame:
-    """Mean over replications of each (metric, scope, stat) with a 95 % t-interval."""
+def summarise(per_rep: pd.DataFrame, unstable: bool | None = False) -> pd.DataFrame:
+    """Mean over replications of each (metric, scope, stat) with a 95 % t-interval.
+
+    A maximum always depends on the horizon; when the run is flagged ``unstable`` (its backlog
+    grows), so do the tallies, levels and costs of ``HORIZON_DEPENDENT_IF_UNSTABLE``: their
+    ``note`` says ``horizon-dependent``."""
+    growing = HORIZON_DEPENDENT_IF_UNSTABLE if unstable is True else frozenset()
     rows = []
     for (metric, scope, stat), g in per_rep.groupby(["metric", "scope", "stat"], sort=False):
         est, lo, hi, n = t_interval(g["value"].to_numpy())
-        note = "horizon-dependent" if stat in HORIZON_DEPENDENT else ""
-        rows.append((metric, scope, stat, est, lo, hi, n, note))
+        dependent = stat in HORIZON_DEPENDENT or metric in growing
+        rows.append((metric, scope, stat, est, lo, hi, n,
+                     "horizon-dependent" if dependent else ""))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -121,11 +128,13 @@ class Runner:
             try:
                 done = self.executor.map(_one, jobs, bar,
                                          (lambda _, out: keep.save(out)) if keep else None)
-            except WorkerDied as exc:
+            except WorkerDied as exc:  # or JobFailed: the replication it ran, in one line
                 r = todo[exc.index]
                 kept = f"; finished ones are kept in {keep.dir}" if keep else ""
-                raise GatesimError(f"{s.name}: replication {r} (seed {seed}) failed: "
-                                   f"{exc}{kept}") from None
+                failed = GatesimError(f"{s.name}: replication {r} (seed {seed}) failed: "
+                                      f"{exc}{kept}")
+                failed.exit_code = exc.exit_code  # 1: a run failure, not bad input
+                raise failed from exc
         found.update(zip(todo, done, strict=True))
         return [found[r] for r in reps]
 
@@ -145,12 +154,20 @@ def choose_warmup(outs: list[ReplicationOutput]) -> dict[str, Any]:
 
 
 def stability(outs: list[ReplicationOutput], warmup_days: float) -> dict[str, Any]:
-    """Flag a backlog that keeps growing after the warm-up, with its growth per day."""
+    """Flag a backlog that keeps growing after the warm-up, with its growth per day.
+
+    ``unstable`` is True or False when judged, None when it cannot be: fewer than 3 whole days
+    after the warm-up, or one replication (the growth then has no confidence interval; its
+    estimate is still given)."""
     first = math.ceil(warmup_days)
     daily = [np.asarray(o.daily_in_system[first:]) for o in outs]
     if min(len(d) for d in daily) < 3:
-        return {"unstable": False, "growth_per_day": None, "note": "fewer than 3 days to judge"}
+        return {"unstable": None, "growth_per_day": None,
+                "note": "fewer than 3 whole days after the warm-up"}
     rate, lo, hi = growth_per_day(daily)
+    if len(outs) < 2:
+        return {"unstable": None, "growth_per_day": rate, "growth_ci": [None, None],
+                "note": "one replication: the growth has no confidence interval (run 2 or more)"}
     arrivals = np.mean([o.n_arrived for o in outs]) / (outs[0].horizon_h / 24)
     unstable = bool(np.isfinite(lo) and lo > 0 and rate > UNSTABLE_SHARE * arrivals)
     return {"unstable": unstable, "growth_per_day": rate, "growth_ci": [lo, hi],
@@ -196,6 +213,7 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         prec = {**precision.__dict__, "achieved": ok, "half_width_rel": rel,
                 "replications": len(outs)}
     frames = run_frames(s, outs)
+    stable = stability(outs, float(s.clock.warmup_days))
     doc = s.model_dump(mode="json", by_alias=True)
     meta = {
         "scenario": doc,
@@ -206,7 +224,7 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         "executor": type(runner.executor).__name__,
         "warmup": warm,
         "records": records,
-        "stability": stability(outs, float(s.clock.warmup_days)),
+        "stability": stable,
         "precision": prec,
         "stream_layout_version": STREAM_LAYOUT_VERSION,
         "versions": versions(),
@@ -214,5 +232,6 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         "trucks_arrived": int(sum(o.n_arrived for o in outs)),
         "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
-    return RunResult(s, summarise(frames["replications"]), frames["replications"],
-                     frames["timeseries"], frames["trucks"], frames["visits"], meta, outs)
+    return RunResult(s, summarise(frames["replications"], stable["unstable"]),
+                     frames["replications"], frames["timeseries"], frames["trucks"],
+                     frames["visits"], meta, outs)

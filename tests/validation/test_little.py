@@ -10,9 +10,10 @@ left) a truck is, for a visit to station S waiting in yard Y:
 - at a stage's server from start to left (served, then possibly held there by a full yard);
   at a lane, admitted from start to start + headway, then crossing until left.
 
-Kept slots (a truck served while its next step waits in the same yard) are not in the yard's
-level, which the intervals above respect. Levels are read at T mid-run, and the run then goes
-on until every truck that arrived by T has left, so every visit overlapping W is recorded.
+A kept slot (a truck served while its next step waits in the same finite yard) stays in the
+yard's level from start to left: the level is the yard's physical occupancy. Levels are read
+at T mid-run, and the run then goes on until every truck that arrived by T has left, so every
+visit overlapping W is recorded.
 """
 
 from __future__ import annotations
@@ -77,6 +78,9 @@ def visits(run):
     place = np.array([st.place.index for st in m.stations])[station]
     # the previous step waited in this step's yard too (a kept slot if the yard is finite)
     v["same_yard"] = ~first & (place == np.r_[-1, place[:-1]])
+    finite = np.array([st.place.slots is not None for st in m.stations])[station]
+    # this visit's slot is kept while it is served: the next visit waits in the same finite yard
+    v["kept"] = np.r_[v["same_yard"][1:], False] & finite
     return v
 
 
@@ -139,6 +143,8 @@ def test_at_servers(run, visits):
     headway = np.array([st.headway for st in m.stations])[visits["station"]]
     until = np.where(lane, visits["start"] + headway, visits["left"])
     expected = overlap(visits["start"], until, m.warmup, WINDOW_END_H)
+    kept = visits["kept"]  # at a server but counted in its yard too
+    expected -= overlap(visits["start"][kept], visits["left"][kept], m.warmup, WINDOW_END_H)
     assert areas[("in_system", "system")] - elsewhere == pytest.approx(expected, rel=REL)
 
 
@@ -157,6 +163,8 @@ def test_yards(run, visits):
             continue
         mine = np.isin(visits["station"], [st.index for st in m.stations if st.place is place])
         expected = overlap(visits["q"][mine], visits["start"][mine], m.warmup, WINDOW_END_H)
+        kept = mine & visits["kept"]
+        expected += overlap(visits["start"][kept], visits["left"][kept], m.warmup, WINDOW_END_H)
         assert areas[("yard_occupancy", place.name)] == pytest.approx(
             expected, rel=REL, abs=REL), place.name
 

@@ -171,6 +171,7 @@ def _precision(args: argparse.Namespace, scenario):
 
 def cmd_run(args: argparse.Namespace) -> int:
     from gatesim.experiments.run import run
+    from gatesim.experiments.stability import describe
     from gatesim.output.writer import write_run
     from gatesim.scenario.loader import load_scenario
 
@@ -199,12 +200,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     _say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
                f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
     if not args.quiet:
-        _print_key_figures(result.summary)
+        _print_key_figures(result.summary, scenario.roads)
         if m["warmup"]["method"] == "auto":
             print(f"  warm-up: {m['warmup']['days']} days ({m['warmup']['note']})")
-        if m["stability"]["unstable"]:
-            print(f"  UNSTABLE: the backlog grows by {m['stability']['growth_per_day']:.1f} "
-                  "trucks/day; waits depend on the horizon")
+        if text := describe(scenario.name, m["stability"]):
+            print(f"  {text}")
         if m["precision"] and not m["precision"]["achieved"]:
             print(f"  precision not reached after {m['replications']} replications "
                   f"(half-width {m['precision']['half_width_rel']:.1%})")
@@ -213,15 +213,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_key_figures(summary) -> None:
+def _print_key_figures(summary, roads: list[str]) -> None:
+    """The summary block of one run (each road's queue apart), with 95 % intervals."""
+    from gatesim.experiments.compare import summary_block
+
     s = summary.set_index(["metric", "scope", "stat"])
-    for key, label in [
-        (("throughput_per_day", "system", "mean"), "throughput (trucks/day)"),
-        (("time_in_system_h", "system", "mean"), "time in system, mean (h)"),
-        (("time_in_system_h", "system", "p95"), "time in system, p95 (h)"),
-        (("road_queue", "system", "mean"), "road queue, mean (trucks)"),
-        (("in_system_end", "system", "count"), "inside at the end (trucks)"),
-    ]:
+    for key, label in summary_block(roads).items():
         if key in s.index:
             row = s.loc[key]
             print(f"  {label:30s} {row.estimate:10.2f}  [{row.ci_low:.2f}, {row.ci_high:.2f}]")
@@ -246,15 +243,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
     executor = _executor(args)
     out = args.out or Path("results") / ("compare_" + "_vs_".join(s.name for s in scenarios))
     with _destination(args, out, "comparison", list(args.scenarios)) as dest:
+        kept = []
+
         def checkpoint(s):
-            return _checkpoint(args, s, dest.path, records)
+            kept.append(_checkpoint(args, s, dest.path, records))
+            return kept[-1]
 
         c = compare(scenarios, args.replications, args.seed, executor=executor,
                     progress=not args.quiet, records=records, checkpoints=checkpoint)
         for result, path in zip(c.results, args.scenarios, strict=True):
             result.meta["scenario_file"] = str(path)
         write_comparison(c, dest.path)
-        checkpoint(scenarios[0]).clear()
+        for cp in kept:
+            cp.clear()
     _say(args, primary_table(c))
     _say(args, f"results: {out}")
     _report(args, out)
@@ -289,8 +290,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if target is not None:
         best = m["best"]
         goal = f"{target.metric}/{target.scope}/{target.stat} {target.op} {target.value:g}"
-        _say(args, f"smallest point meeting {goal} (judged on the 95 % CI): "
-                   f"{best if best else 'none in the grid'}")
+        found = ", ".join(f"{k} = {v}" for k, v in best.items()) if best else "none in the grid"
+        caveat = (" — met for this horizon only: the backlog at this point keeps growing"
+                  if m["best_unstable"] else "")
+        _say(args, f"smallest point meeting {goal} (judged on the 95 % CI): {found}{caveat}")
+    if m["unstable_points"]:
+        listed = "; ".join(", ".join(f"{k} = {v}" for k, v in p.items())
+                           for p in m["unstable_points"][:5])
+        _say(args, f"UNSTABLE at {len(m['unstable_points'])} of {m['points']} points ({listed}"
+                   f"{' …' if len(m['unstable_points']) > 5 else ''}): their waits and queues "
+                   "hold for this horizon only")
     _say(args, f"results: {out}")
     _report(args, out)
     return 0
@@ -335,25 +344,41 @@ COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
 
 
 def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM in the main process: stop like Ctrl-C does (exit 143). Worker processes
+    replace this handler with the default one (executors.py): they end quietly."""
     raise Interrupted()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    """The console entry point: exit status 0, 1 (a run failed), 2 (bad input), 130 (Ctrl-C)
+    or 143 (SIGTERM), with one line on stderr, never a traceback; a Ctrl-C is caught wherever
+    it lands, from parsing the arguments and importing the libraries to the last line."""
     stopped = ("gatesim: interrupted; nothing was written as finished results; finished "
                "replications and sweep points are kept, so the same command resumes")
     try:
-        return COMMANDS[args.command](args)
-    except GatesimError as exc:
-        print(f"gatesim: error: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    except ValueError:  # not the main thread: SIGTERM keeps its handler
+        previous = None
+    try:
+        try:
+            args = parser().parse_args(argv)
+            return COMMANDS[args.command](args)
+        except GatesimError as exc:
+            print(f"gatesim: error: {exc}", file=sys.stderr)
+            return exc.exit_code
+        except KeyboardInterrupt:
+            code = 130
+        except Interrupted as exc:
+            code = exc.exit_code
         print(stopped, file=sys.stderr)
+        return code
+    except KeyboardInterrupt:  # a second Ctrl-C while the first was being reported
         return 130
     except Interrupted as exc:
-        print(stopped, file=sys.stderr)
         return exc.exit_code
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gatesim.experiments.compare import SUMMARY_BLOCK, compare
+from gatesim.experiments.compare import compare, summary_block
 from gatesim.experiments.executors import DaskExecutor, LocalExecutor
 from gatesim.experiments.run import Precision, run
 from gatesim.experiments.stats import paired_difference
@@ -113,7 +113,8 @@ def test_every_verdict_agrees_with_the_interval_beside_it():
     assert (both.significant == ((both.ci_low > 0) | (both.ci_high < 0))).all()
     for name in ("two", "three"):
         mine = t[t.in_block & (t.scenario == name)]
-        assert set(zip(mine.metric, mine.scope, mine.stat, strict=True)) == set(SUMMARY_BLOCK)
+        assert set(zip(mine.metric, mine.scope, mine.stat, strict=True)) == set(
+            summary_block(a.roads))
     block = t[t.in_block].dropna(subset=["ci_low_block"])
     assert (block.significant_block
             == ((block.ci_low_block > 0) | (block.ci_high_block < 0))).all()

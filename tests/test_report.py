@@ -13,11 +13,11 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from gatesim.errors import GatesimError
-from gatesim.output import plots, reader
+from gatesim.output import reader
 from gatesim.output.report import build_report, fmt, kind_of
 from gatesim.scenario.sources import parse_sources
 from tests.conftest import SMALL_GATE
-from tests.test_plots import write_comparison, write_small_run, write_sweep
+from tests.test_plots import KEYS, write_comparison, write_small_run, write_sweep
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -79,10 +79,11 @@ def test_run_report_key_figures_validation_and_sources(reports):
     html = reports["run"].read_text(encoding="utf-8")
     summary = pd.read_csv(reports["run"].parent / "summary.csv")
     key = section(html, "key-figures")
-    for metric, scope, stat in plots.PRIMARY:
+    assert "trucks queuing on the approach road, mean (trucks)<" not in key  # never summed
+    for metric, scope, stat in KEYS:
         row = summary[(summary.metric == metric) & (summary.scope == scope)
                       & (summary.stat == stat)].iloc[0]
-        label = reader.metric_label(metric, stat)
+        label = reader.metric_label(metric, stat, scope)
         assert re.search(rf"{re.escape(label)}</td><td class=\"num\">{re.escape(fmt(row.estimate))}"
                          rf"</td>\s*<td class=\"num\">{re.escape(fmt(row.ci_low))} – ", key)
     validation = section(html, "validation")
@@ -101,8 +102,9 @@ def test_comparison_report_shows_differences_and_each_scenario(reports):
     html = reports["cmp"].read_text(encoding="utf-8")
     assert "stages.documents.servers" in section(html, "scenario")
     key = section(html, "key-figures")
-    assert key.count("significantly better") + key.count("significantly worse") == 4
-    assert key.count("not significant") == 4
+    half = len(KEYS) // 2  # the fixture makes every other summary figure significant
+    assert key.count("significantly better") + key.count("significantly worse") == half
+    assert key.count("not significant") == half
     plot_section = section(html, "plots")
     assert 'id="plot-comparison"' in plot_section
     assert "Per-truck records were not written" in plot_section

@@ -47,7 +47,7 @@ def test_files_and_columns(two_runs):
     assert list(summary.columns[:7]) == SUMMARY_COLUMNS
     assert set(summary.metric) >= CONTRACT_METRICS
     assert {"mean", "p50", "p90", "p95", "max"} <= set(summary.stat)
-    assert (summary.loc[summary.stat == "max", "note"] == "horizon-dependent").all()
+    assert summary.loc[summary.stat == "max", "note"].str.startswith("horizon-dependent").all()
     reps = pd.read_csv(out / "replications.csv")
     assert list(reps.columns) == ["replication", "metric", "scope", "stat", "value"]
     assert sorted(reps.replication.unique()) == [0, 1, 2]
@@ -145,7 +145,7 @@ def test_compare_cli_writes_the_comparison_contract(tmp_path):
     assert (out / "more_quarantine" / "summary.csv").is_file()
     doc = json.loads((out / "comparison.json").read_text())
     assert doc["baseline"] == "small_gate" and doc["correction"].startswith("bonferroni")
-    assert len(doc["summary_block"]) == 8
+    assert len(doc["summary_block"]) == 6 + 2 * 2  # system figures, each road's mean and p95
 
 
 def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
@@ -153,7 +153,7 @@ def test_sweep_cli_reports_the_smallest_capacity(tmp_path):
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
                 "--target", "queue_length/documents/mean<=1000", "--out", str(out), "--no-report")
     assert p.returncode == 0, p.stderr
-    assert "2 points (2 computed" in p.stdout and "yards.front.slots': 10" in p.stdout
+    assert "2 points (2 computed" in p.stdout and "yards.front.slots = 10" in p.stdout
     p = gatesim("sweep", str(SMALL_GATE), "--param", "yards.front.slots=10,20", "-r", "2",
                 "--out", str(out), "--no-report")
     assert p.returncode == 2 and "already holds results" in p.stderr

@@ -25,25 +25,34 @@ from gatesim.errors import GatesimError
 from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.run import Runner, RunResult, auto_warmup, run, with_warmup
+from gatesim.experiments.stability import describe, growth
 from gatesim.experiments.stats import paired_difference
 from gatesim.scenario.schema import Scenario
 
 COMPARISON_COLUMNS = ["metric", "scope", "stat", "scenario", "baseline", "estimate", "diff",
                       "ci_low", "ci_high", "n", "p_value", "p_adj", "significant"]
 BLOCK_COLUMNS = ["in_block", "ci_low_block", "ci_high_block", "significant_block"]
-SUMMARY_BLOCK = [("throughput_per_day", "system", "mean"), ("time_in_system_h", "system", "mean"),
-                 ("time_in_system_h", "system", "p95"), ("wait_h", "system", "mean"),
-                 ("road_queue", "system", "mean"), ("road_queue", "system", "p95"),
-                 ("in_system_end", "system", "count"), ("censored_wait_h", "system", "mean")]
-"""The figures a planner reads first, judged together (Bonferroni over these m)."""
-PRIMARY = [
-    ("time_in_system_h", "system", "mean", "time in system, mean (h)"),
-    ("time_in_system_h", "system", "p95", "time in system, p95 (h)"),
-    ("throughput_per_day", "system", "mean", "throughput (trucks/day)"),
-    ("road_queue", "system", "mean", "road queue, mean (trucks)"),
-    ("in_system_end", "system", "count", "backlog at the end (trucks)"),
-]
+STABILITY_COLUMNS = ["unstable", "growth_per_day", "baseline_unstable", "baseline_growth_per_day"]
+SYSTEM_FIGURES = {
+    ("throughput_per_day", "system", "mean"): "throughput (trucks/day)",
+    ("time_in_system_h", "system", "mean"): "time in system, mean (h)",
+    ("time_in_system_h", "system", "p95"): "time in system, p95 (h)",
+    ("wait_h", "system", "mean"): "waiting, mean (h)",
+    ("in_system_end", "system", "count"): "inside at the end (trucks)",
+    ("censored_wait_h", "system", "mean"): "time so far of those (h)",
+}
 ALPHA = 0.05
+
+
+def summary_block(roads: list[str]) -> dict[tuple[str, str, str], str]:
+    """The figures a planner reads first, judged together (Bonferroni over these m): the six
+    system figures, then each road's queue, mean and p95 (the approach roads apart from the
+    other side's road, never summed under one name). Key → terminal label."""
+    block = dict(SYSTEM_FIGURES)
+    for road in roads:
+        block[("road_queue", road, "mean")] = f"queue on {road}, mean (trucks)"
+        block[("road_queue", road, "p95")] = f"queue on {road}, p95 (trucks)"
+    return block
 
 
 @dataclass
@@ -64,8 +73,8 @@ def differences(base: RunResult, other: RunResult) -> list[tuple]:
     unadjusted 95 % columns, then the block's (Bonferroni) columns."""
     key = ["metric", "scope", "stat", "replication"]
     merged = base.replications.merge(other.replications, on=key, suffixes=("_a", "_b"))
-    m = len(SUMMARY_BLOCK)
-    block = set(SUMMARY_BLOCK)
+    block = set(summary_block(base.scenario.roads))
+    m = len(block)
     rows = []
     for (metric, scope, stat), g in merged.groupby(["metric", "scope", "stat"], sort=False):
         g = g.sort_values("replication")
@@ -103,31 +112,38 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
                    checkpoint=checkpoints(s) if checkpoints else None) for s in scenarios]
     rows = [row for other in results[1:] for row in differences(results[0], other)]
     table = pd.DataFrame(rows, columns=[*COMPARISON_COLUMNS, *BLOCK_COLUMNS])
+    stable = {r.scenario.name: r.meta["stability"] for r in results}
+    table["unstable"] = [stable[n].get("unstable") for n in table.scenario]
+    table["growth_per_day"] = [growth(stable[n]) for n in table.scenario]
+    table["baseline_unstable"] = stable[names[0]].get("unstable")
+    table["baseline_growth_per_day"] = growth(stable[names[0]])
     base_estimate = results[0].summary.set_index(["metric", "scope", "stat"])["estimate"]
     table["baseline_estimate"] = [base_estimate.get(k, float("nan")) for k in
                                   zip(table.metric, table.scope, table.stat, strict=True)]
     meta = {"baseline": names[0], "scenarios": names, "seed": seed,
             "replications": replications, "alpha": ALPHA,
-            "correction": f"bonferroni over the summary block of {len(SUMMARY_BLOCK)} figures "
-                          "(p_adj, *_block); other rows unadjusted",
-            "summary_block": [list(k) for k in SUMMARY_BLOCK],
+            "correction": "bonferroni over the summary block (p_adj, *_block); other rows "
+                          "unadjusted",
+            "summary_block": [list(k) for k in summary_block(scenarios[0].roads)],
             "versions": results[0].meta["versions"],
             "stream_layout_version": results[0].meta["stream_layout_version"],
             "runtime_s": round(sum(r.meta["runtime_s"] for r in results), 3)}
-    return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate", *BLOCK_COLUMNS]],
-                      meta)
+    meta["stability"] = stable
+    return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate", *BLOCK_COLUMNS,
+                                      *STABILITY_COLUMNS]], meta)
 
 
 def primary_table(c: Comparison) -> str:
     """A terminal table of the primary metrics: baseline, scenario, difference [95 % CI]."""
     t = c.table.set_index(["metric", "scope", "stat", "scenario"])
+    block = summary_block(c.results[0].scenario.roads)
     lines = []
     for other in c.names[1:]:
-        lines.append(f"{other} vs {c.names[0]} (common random numbers; intervals hold together "
-                     f"for the {len(SUMMARY_BLOCK)} summary figures, Bonferroni):")
+        lines.append(f"{other} vs {c.names[0]} (common random numbers; the intervals of these "
+                     f"{len(block)} figures hold together, Bonferroni):")
         lines.append(f"  {'':30s} {'baseline':>10s} {'scenario':>10s} "
                      f"{'difference [simultaneous CI]':>30s}")
-        for metric, scope, stat, label in PRIMARY:
+        for (metric, scope, stat), label in block.items():
             if (metric, scope, stat, other) not in t.index:
                 continue
             row = t.loc[(metric, scope, stat, other)]
@@ -135,4 +151,7 @@ def primary_table(c: Comparison) -> str:
             mark = " *" if row.significant_block else ""
             lines.append(f"  {label:30s} {row.baseline_estimate:10.2f} {row.estimate:10.2f} "
                          f"{ci:>30s}{mark}")
+    lines.append("  * the interval excludes 0: a significant difference")
+    lines += [f"  {text}" for r in c.results
+              if (text := describe(r.scenario.name, r.meta["stability"]))]
     return "\n".join(lines)

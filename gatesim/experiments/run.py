@@ -86,19 +86,40 @@ def versions() -> dict[str, str]:
     return out
 
 
-def summarise(per_rep: pd.DataFrame, unstable: bool | None = False) -> pd.DataFrame:
+def upper_bounds(s: Scenario) -> dict[tuple[str, str | None], float]:
+    """The largest value each bounded figure can take: a share is at most 1, a yard holds at
+    most its slots (``None`` scope: every scope of the metric)."""
+    bounds: dict[tuple[str, str | None], float] = {("utilisation", None): 1.0,
+                                                    ("over_time_budget", None): 1.0}
+    for name, yard in s.yards.items():
+        if yard.slots is not None:
+            bounds[("yard_occupancy", name)] = float(yard.slots)
+    return bounds
+
+
+def summarise(per_rep: pd.DataFrame, unstable: bool | None = False,
+              upper: dict[tuple[str, str | None], float] | None = None) -> pd.DataFrame:
     """Mean over replications of each (metric, scope, stat) with a 95 % t-interval.
 
     A maximum always depends on the horizon; when the run is flagged ``unstable`` (its backlog
     grows), so do the tallies, levels and costs of ``HORIZON_DEPENDENT_IF_UNSTABLE``: their
-    ``note`` says ``horizon-dependent``."""
+    ``note`` says ``horizon-dependent``. Every figure gatesim reports is ≥ 0 and some have an
+    upper bound (``upper_bounds``): an interval reaching past a bound is clipped to it, and its
+    note says so (a count of −2 trucks or a yard p95 above its slots is not a possible value)."""
     growing = HORIZON_DEPENDENT_IF_UNSTABLE if unstable is True else frozenset()
+    upper = upper or {}
     rows = []
     for (metric, scope, stat), g in per_rep.groupby(["metric", "scope", "stat"], sort=False):
         est, lo, hi, n = t_interval(g["value"].to_numpy())
-        dependent = stat in HORIZON_DEPENDENT or metric in growing
-        rows.append((metric, scope, stat, est, lo, hi, n,
-                     "horizon-dependent" if dependent else ""))
+        notes = ["horizon-dependent"] if stat in HORIZON_DEPENDENT or metric in growing else []
+        top = upper.get((metric, scope), upper.get((metric, None), math.inf))
+        if lo < 0:
+            lo = 0.0
+            notes.append("interval clipped at 0")
+        if hi > top:
+            hi = top
+            notes.append(f"interval clipped at {top:g}")
+        rows.append((metric, scope, stat, est, lo, hi, n, "; ".join(notes)))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -232,6 +253,6 @@ def run(s: Scenario, replications: int = 10, seed: int = 12345, workers: int = 1
         "trucks_arrived": int(sum(o.n_arrived for o in outs)),
         "host": {"cpus": os.cpu_count(), "platform": platform.platform()},
     }
-    return RunResult(s, summarise(frames["replications"], stable["unstable"]),
+    return RunResult(s, summarise(frames["replications"], stable["unstable"], upper_bounds(s)),
                      frames["replications"], frames["timeseries"], frames["trucks"],
                      frames["visits"], meta, outs)

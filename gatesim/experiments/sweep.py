@@ -27,6 +27,7 @@ from gatesim.experiments.checkpoint import work_key
 from gatesim.experiments.executors import Executor
 from gatesim.experiments.guard import MAX_POINTS
 from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
+from gatesim.experiments.stability import growth
 from gatesim.scenario.loader import load_scenario
 from gatesim.scenario.schema import Scenario
 
@@ -131,8 +132,8 @@ def point_key(scenario_doc: dict, seed: int, replications: int) -> str:
 class PointStore(Protocol):
     """Where finished sweep points are kept between runs (output's ``PointDirectory``)."""
 
-    def load(self, key: str) -> pd.DataFrame | None:
-        """The stored summary of the point with this key, or None."""
+    def load(self, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
+        """The stored summary and stability of the point with this key, or None."""
 
     def save(self, key: str, result: RunResult) -> None:
         """Keep a finished point."""
@@ -161,32 +162,55 @@ def sweep(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],
                disable=not (progress and sys.stderr.isatty()))
     for values, s in points:
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
-        summary = store.load(key) if store is not None else None
-        if summary is None:
+        stored = store.load(key) if store is not None else None
+        if stored is None:
             result = run(s, replications, seed, workers, executor, progress=progress,
                          records="none")
             if store is not None:
                 store.save(key, result)
-            summary = result.summary.copy()
+            stored = result.summary.copy(), result.meta["stability"]
             computed += 1
+        summary, stable = stored
         for name, value in zip(reversed(names), reversed(values), strict=True):
             summary.insert(0, name, value)
+        summary["unstable"] = stable.get("unstable")
+        summary["growth_per_day"] = growth(stable)
         frames.append(summary)
         done += 1
         bar.update(1)
         if on_point is not None:
             on_point(done)
     bar.close()
-    table = pd.concat(frames, ignore_index=True)[[*names, *SUMMARY_COLUMNS]]
+    table = pd.concat(frames, ignore_index=True)[[*names, *SUMMARY_COLUMNS, *STABILITY]]
+    best = None if target is None else best_point(table, names, target)
     meta = {"params": names, "values": {p: v for p, v in params}, "seed": seed,
             "scenario_file": str(scenario_path),
             "scenario": load_scenario(scenario_path, overrides).model_dump(mode="json",
                                                                            by_alias=True),
             "replications": replications, "points": done, "computed": computed,
             "target": None if target is None else target.__dict__,
-            "best": None if target is None else best_point(table, names, target),
+            "best": best, "best_unstable": None if best is None else _unstable_at(table, best),
+            "unstable_points": _unstable_points(table, names),
             "versions": versions(), "stream_layout_version": STREAM_LAYOUT_VERSION}
     return SweepResult(table, meta)
+
+
+STABILITY = ["unstable", "growth_per_day"]
+"""Per-point columns after the summary's: a point whose backlog grows holds for its horizon."""
+
+
+def _unstable_at(table: pd.DataFrame, point: dict[str, Any]) -> bool | None:
+    sel = table
+    for name, value in point.items():
+        sel = sel[sel[name] == value]
+    flag = sel["unstable"].iloc[0] if len(sel) else None
+    return None if flag is None or pd.isna(flag) else bool(flag)
+
+
+def _unstable_points(table: pd.DataFrame, names: list[str]) -> list[dict[str, Any]]:
+    points = table[table["unstable"] == True].drop_duplicates(names)  # noqa: E712 (None too)
+    return [{n: row[n].item() if hasattr(row[n], "item") else row[n] for n in names}
+            for _, row in points.iterrows()]
 
 
 def best_point(table: pd.DataFrame, names: list[str], target: Target) -> dict | None:

@@ -27,7 +27,6 @@ from gatesim.output.reader import (
     HIGHER_IS_BETTER,
     LEVELS,
     NAMES,
-    PRIMARY,
     STATS,
     RunFiles,
     as_bool,
@@ -295,13 +294,14 @@ def figure_utilisation(run: RunFiles) -> Figure:
     return fig
 
 
-def figure_comparison(comparison: pd.DataFrame, baseline: str) -> Figure:
+def figure_comparison(comparison: pd.DataFrame, baseline: str,
+                      keys: list[tuple[str, str, str]]) -> Figure:
     """Each summary-block figure's difference from the baseline with its simultaneous
     (Bonferroni) interval; coloured green when better, red when worse exactly when that
     interval excludes 0, grey otherwise."""
     comparison = comparison[comparison["scenario"] != baseline]
     present = set(zip(comparison["metric"], comparison["scope"], comparison["stat"], strict=True))
-    keys = [k for k in PRIMARY if k in present]
+    keys = [k for k in keys if k in present]
     scenarios = list(dict.fromkeys(comparison["scenario"]))
     rows = math.ceil(len(keys) / 2)
     fig, axes = _figure((WIDE[0], 1.2 + rows * (0.5 + 0.3 * len(scenarios))), rows, 2)
@@ -318,7 +318,8 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str) -> Figure:
         ax.set_ylim(len(c) - 0.5, -0.5)
         ax.axvline(0, color="black", lw=0.8)
         name, unit = NAMES.get(metric, (metric, ""))
-        ax.set_title(f"{name}, {STATS.get(stat, stat)}", fontsize="small")
+        where = "" if scope == "system" else f" — {scope}"
+        ax.set_title(f"{name}{where}, {STATS.get(stat, stat)}", fontsize="small")
         ax.set_xlabel(f"difference from {baseline} ({unit})", fontsize="small")
         ax.set_ylabel("scenario", fontsize="small")
         ax.tick_params(labelsize="small")
@@ -378,9 +379,10 @@ def sweep_keys(spec: dict[str, Any]) -> list[tuple[str, str, str]]:
     return [("time_in_system_h", "system", "mean"), ("road_queue", "system", "p95")]
 
 
-def plot_comparison(comparison: pd.DataFrame, baseline: str, out_dir: Path) -> Path:
-    """Write the differences of the primary metrics from the baseline scenario."""
-    return save(figure_comparison(comparison, baseline), out_dir, "comparison")
+def plot_comparison(comparison: pd.DataFrame, baseline: str,
+                    keys: list[tuple[str, str, str]], out_dir: Path) -> Path:
+    """Write the differences of the primary figures (``keys``) from the baseline scenario."""
+    return save(figure_comparison(comparison, baseline, keys), out_dir, "comparison")
 
 
 def plot_sweep(sweep: pd.DataFrame, spec: dict[str, Any], out_dir: Path,

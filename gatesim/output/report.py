@@ -22,8 +22,9 @@ import jinja2
 import pandas as pd
 
 from gatesim.errors import GatesimError, WriteFailed
+from gatesim.experiments import stability
 from gatesim.output import plots, reader
-from gatesim.output.reader import PRIMARY, RunFiles, metric_label
+from gatesim.output.reader import RunFiles, metric_label
 from gatesim.scenario.loader import validate
 from gatesim.scenario.schema import Calendar, ChooseStep, LaneStep, Scenario, StageStep
 from gatesim.scenario.sources import sources
@@ -218,15 +219,16 @@ def _assumptions(meta: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- figures, provenance, validation ------------------------------------------------------
-def key_figures(summary: pd.DataFrame) -> list[dict[str, Any]]:
-    """The primary metrics of a summary with their 95 % intervals."""
+def key_figures(summary: pd.DataFrame, keys: list[tuple[str, str, str]]
+                ) -> list[dict[str, Any]]:
+    """The primary figures of a summary with their 95 % intervals."""
     s = summary.set_index(["metric", "scope", "stat"])
     rows = []
-    for key in PRIMARY:
+    for key in keys:
         if key in s.index:
             r = s.loc[key]
             note = r["note"] if isinstance(r["note"], str) else ""
-            rows.append({"key": key, "label": metric_label(key[0], key[2]), "estimate":
+            rows.append({"key": key, "label": metric_label(key[0], key[2], key[1]), "estimate":
                          r["estimate"], "low": r["ci_low"], "high": r["ci_high"], "n": r["n"],
                          "note": note})
     return rows
@@ -260,7 +262,8 @@ def _validation(d: Path) -> dict[str, Any] | None:
 
 def _scenario_block(run: RunFiles, plot_dir: Path) -> dict[str, Any]:
     return {"name": run.scenario.name, "describe": describe(run.scenario),
-            "key_figures": key_figures(run.summary), "assumptions": _assumptions(run.meta),
+            "key_figures": key_figures(run.summary, reader.primary(run.scenario)),
+            "assumptions": _assumptions(run.meta),
             "figures": [_figure(p) for p in plots.plot_run(run, plot_dir)],
             "records": run.trucks is not None and run.visits is not None, "differences": None}
 
@@ -268,7 +271,8 @@ def _scenario_block(run: RunFiles, plot_dir: Path) -> dict[str, Any]:
 # --- the three kinds of results -----------------------------------------------------------
 def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     run = reader.read_run(d)
-    return {"scenarios": [_scenario_block(run, plot_dir)], "meta": run.meta}
+    return {"scenarios": [_scenario_block(run, plot_dir)], "meta": run.meta,
+            "instability": _instability([run])}
 
 
 def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
@@ -282,18 +286,20 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
         significant_block=lambda c: reader.as_bool(c["significant_block"]))
     rows = []
-    for key in PRIMARY:
+    keys = reader.primary(runs[0].scenario)
+    for key in keys:
         sel = cmp[(cmp["metric"] == key[0]) & (cmp["scope"] == key[1]) & (cmp["stat"] == key[2])]
         for r in sel.to_dict(orient="records"):
             better = (r["diff"] > 0) == (key[0] in plots.HIGHER_IS_BETTER)
-            rows.append({**r, "label": metric_label(key[0], key[2]),
+            rows.append({**r, "label": metric_label(key[0], key[2], key[1]),
                          "verdict": ("better" if better else "worse")
                          if r["significant_block"] else ""})
-    side = [{"label": metric_label(key[0], key[2]),
+    side = [{"label": metric_label(key[0], key[2], key[1]),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
-                       for b in blocks]} for key in PRIMARY]
-    figure = _figure(plots.plot_comparison(cmp, meta["baseline"], plot_dir))
+                       for b in blocks]} for key in keys]
+    figure = _figure(plots.plot_comparison(cmp, meta["baseline"], keys, plot_dir))
     return {"scenarios": blocks, "meta": meta, "figures": [figure],
+            "instability": _instability(runs),
             "comparison": {"baseline": meta["baseline"], "rows": rows, "side": side}}
 
 
@@ -320,11 +326,25 @@ def _sweep_context(d: Path, plot_dir: Path) -> dict[str, Any]:
         blocks.append({"name": s.name, "describe": describe(s), "assumptions":
                        _assumptions(spec), "key_figures": [], "figures": [], "records": False,
                        "differences": None})
-    return {"scenarios": blocks, "meta": spec,
+    unstable = spec.get("unstable_points") or []
+    warning = [f"UNSTABLE at {len(unstable)} of {spec.get('points', len(points))} points ("
+               + "; ".join(", ".join(f"{k} = {v}" for k, v in p.items()) for p in unstable[:5])
+               + (" …" if len(unstable) > 5 else "") + "): their backlog keeps growing, so "
+               "their waits and queues hold for this horizon only"] if unstable else []
+    if spec.get("best_unstable"):
+        warning.append("The smallest point meeting the target is met for this horizon only: "
+                       "its backlog keeps growing.")
+    return {"scenarios": blocks, "meta": spec, "instability": warning,
             "figures": [_figure(plots.plot_sweep(sw, spec, plot_dir, k)) for k in keys],
             "sweep": {"params": params, "target": target, "best": spec.get("best"),
                       "labels": [metric_label(m, st, sc) for m, sc, st in keys],
                       "points": points}}
+
+
+def _instability(runs: list[RunFiles]) -> list[str]:
+    """The stability sentence of each run that is unstable or could not be judged."""
+    return [text for run in runs
+            if (text := stability.describe(run.scenario.name, run.meta.get("stability", {})))]
 
 
 def _is_report(path: Path) -> bool:
@@ -364,7 +384,7 @@ def build_report(results_dir: Path, out: Path | None = None) -> Path:
     html = env.get_template("report.html.j2").render(
         kind=kind, validation=validation, provenance=provenance(context["meta"]),
         generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        **{"figures": [], "comparison": None, "sweep": None, **context})
+        **{"figures": [], "comparison": None, "sweep": None, "instability": [], **context})
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")

@@ -154,11 +154,16 @@ class PointDirectory:
     def __init__(self, out: Path) -> None:
         self.dir = Path(out) / "points"
 
-    def load(self, key: str) -> pd.DataFrame | None:
+    def load(self, key: str) -> tuple[pd.DataFrame, dict[str, Any]] | None:
         path = self.dir / key / "summary.csv"
         if not path.is_file():
             return None
-        return pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"])
+        try:
+            meta = json.loads((path.parent / "summary.json").read_text(encoding="utf-8"))
+            summary = pd.read_csv(path, keep_default_na=False, na_values=["", "NaN", "nan"])
+            return summary, meta["stability"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # a damaged point is computed again
 
     def save(self, key: str, result: RunResult) -> None:
         try:

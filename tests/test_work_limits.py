@@ -117,11 +117,12 @@ def test_unknown_metric_or_target_is_refused_before_work_with_the_valid_names(tm
                                                                               tiny, capsys):
     out = ["--out", str(tmp_path / "r")]
     refused(capsys, ["run", str(tiny), "--precision", "0.05", "--metric",
-                     "time_in_sytem_h/system/mean", *out], "no metric", "time_in_system_h")
+                     "time_in_sytem_h/system/mean", *out], "no metric",
+            "did you mean 'time_in_system_h'?")
     refused(capsys, ["run", str(tiny), "--precision", "0.05", "--metric",
-                     "wait_h/serverr/mean", *out], "no scope", "server")
+                     "wait_h/serverr/mean", *out], "no scope", "did you mean 'server'?")
     refused(capsys, ["sweep", str(tiny), "--param", "yards.queue.slots=10,20", "--target",
-                     "road_queue/system/p99<=5", *out], "no statistic", "p95")
+                     "road_queue/system/p99<=5", *out], "no statistic", "p95", "p50")
     assert nothing_written(tmp_path)
 
 

@@ -8,6 +8,8 @@ each stage, yard, road, lane and lane side, each direction, cargo class, site an
 
 from __future__ import annotations
 
+import difflib
+
 from gatesim.errors import GatesimError
 from gatesim.experiments.metrics import TURNED_BACK_SCOPES
 from gatesim.scenario.schema import Scenario
@@ -62,16 +64,23 @@ def _listed(names: list[str] | tuple[str, ...]) -> str:
     return shown + (f" … ({len(names)} in all)" if len(names) > 12 else "") if names else "none"
 
 
+def did_you_mean(word: str, names: list[str] | tuple[str, ...]) -> str:
+    """'did you mean 'x'? ' for the closest name, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(names), n=1, cutoff=0.6)
+    return f"did you mean {close[0]!r}? " if close else ""
+
+
 def check_key(s: Scenario, option: str, metric: str, scope: str, stat: str) -> None:
     """Refuse a (metric, scope, stat) that scenario ``s`` cannot produce, naming valid ones."""
     keys = result_keys(s)
     if metric not in keys:
-        raise GatesimError(f"{option}: no metric {metric!r}; expected one of "
-                           f"{_listed(sorted(keys))}")
+        known = sorted(keys)
+        raise GatesimError(f"{option}: no metric {metric!r}; "
+                           f"{did_you_mean(metric, known)}(metrics: {_listed(known)})")
     valid_scopes, stats = keys[metric]
     if scope not in valid_scopes:
         raise GatesimError(f"{option}: metric {metric} has no scope {scope!r} in {s.name}; "
-                           f"expected one of {_listed(valid_scopes)}")
+                           f"{did_you_mean(scope, valid_scopes)}(scopes: {_listed(valid_scopes)})")
     if stat not in stats:
-        raise GatesimError(f"{option}: metric {metric} has no statistic {stat!r}; expected "
-                           f"one of {_listed(stats)}")
+        raise GatesimError(f"{option}: metric {metric} has no statistic {stat!r}; "
+                           f"{did_you_mean(stat, stats)}(statistics: {_listed(stats)})")

@@ -43,6 +43,7 @@ import traceback
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, note, settings
@@ -50,7 +51,10 @@ from hypothesis import strategies as st
 
 from gatesim import GatesimError, Scenario, ScenarioError, load_scenario
 from gatesim.errors import one_line
+from gatesim.fields import MAX_HOURS
+from gatesim.scenario.distributions import CV_MAX, CV_MIN, UNIT_HOURS
 from gatesim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
+from gatesim.scenario.schema import MIN_GAP_H
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and hasattr(signal, "setitimer")),
@@ -620,6 +624,75 @@ def test_set_overrides_load_or_are_refused_cleanly(case):
     names |= set() if isinstance(overrides, dict) else set(overrides)  # '--set: x: ...'
     shape = "mapping" if isinstance(overrides, dict) else "strings"
     attempt(FIXTURES[base], overrides, cls=f"--set ({shape})", names=names)
+
+
+# --- distribution parameters at and beyond their bounds -----------------------------------
+# A law the schema accepts must be one the engine can draw from: its inverse CDF gives finite,
+# non-negative times for every uniform the engine may draw (0 up to 1 - 2**-53), and an
+# inter-arrival law keeps time moving. Lognormal cv = 1e100 and gamma cv = 1e5 once gave zero
+# gaps (a hang), gamma cv = 1e-200 and 1e200 a traceback, exponential 1e308 days infinite hours.
+
+
+def _near(x: float) -> list[float]:
+    """``x``, its float neighbours and a step either side: the edges of a bound."""
+    return [x, math.nextafter(x, -math.inf), math.nextafter(x, math.inf), x * 0.999, x * 1.001]
+
+
+EDGE_NUMBERS = sorted({
+    0.0, 5e-324, 2.2250738585072014e-308, 1e-300, 1e-12, 1e-9, 1e-6, 0.5, 1.0, 3.0, 1e5, 1e9,
+    1e100, 1e200, 1e300, sys.float_info.max, -1e-300, -1.0, 2.0**53, 2.0**63,
+    *_near(CV_MIN), *_near(CV_MAX), *_near(MIN_GAP_H),
+    *(v for unit in UNIT_HOURS.values() for v in _near(MAX_HOURS / unit)),
+})
+param = st.one_of(st.sampled_from(EDGE_NUMBERS), st.floats(allow_nan=False),
+                  st.floats(0, 20), st.integers(-(10**400), 10**400))
+unit_st = st.sampled_from(list(UNIT_HOURS))
+dist_st = st.one_of(
+    st.builds(lambda v, u: {"dist": "constant", "value": v, "unit": u}, param, unit_st),
+    st.builds(lambda m, u: {"dist": "exponential", "mean": m, "unit": u}, param, unit_st),
+    st.builds(lambda d, m, cv, u: {"dist": d, "mean": m, "cv": cv, "unit": u},
+              st.sampled_from(["lognormal", "gamma"]), param, param, unit_st),
+    st.builds(lambda a, c, b, u: {"dist": "triangular", "low": a, "mode": c, "high": b,
+                                  "unit": u}, param, param, param, unit_st),
+    st.builds(lambda xs, u: {"dist": "triangular", "low": xs[0], "mode": xs[1], "high": xs[2],
+                             "unit": u},
+              st.lists(param, min_size=3, max_size=3).map(sorted), unit_st),
+    st.builds(lambda xs, u: {"dist": "uniform", "low": xs[0], "high": xs[1], "unit": u},
+              st.lists(param, min_size=2, max_size=2).map(sorted), unit_st),
+    st.builds(lambda vs, u: {"dist": "empirical", "values": vs, "unit": u},
+              st.lists(param, min_size=1, max_size=6), unit_st),
+)
+UNIFORMS = np.concatenate([[0.0, 2.0**-53, 1e-300, 0.5, 1 - 2.0**-53],
+                           np.random.default_rng(0).random(2000)])
+LAW_PATHS = {"service": "stages.server.service", "interarrival": "arrivals.customers.interarrival"}
+
+
+@fuzz_settings(300)
+@given(law=dist_st, role=st.sampled_from(list(LAW_PATHS)))
+@example(law={"dist": "lognormal", "mean": 1.25, "cv": 1e100, "unit": "h"}, role="interarrival")
+@example(law={"dist": "gamma", "mean": 1.25, "cv": 1e5, "unit": "h"}, role="interarrival")
+@example(law={"dist": "gamma", "mean": 1.0, "cv": 1e-200, "unit": "h"}, role="service")
+@example(law={"dist": "gamma", "mean": 1.0, "cv": 1e200, "unit": "h"}, role="service")
+@example(law={"dist": "exponential", "mean": 1e308, "unit": "d"}, role="service")
+@example(law={"dist": "gamma", "mean": 1.0, "cv": CV_MAX, "unit": "s"}, role="interarrival")
+@example(law={"dist": "triangular", "low": 0.0, "mode": 0.0, "high": MAX_HOURS, "unit": "h"},
+         role="service")
+def test_distribution_at_its_bounds_is_refused_or_drawable(law, role):
+    path = LAW_PATHS[role]
+    outcome = attempt(FIXTURES["mm1"], {path: law}, cls=f"distribution bounds: {law['dist']}",
+                      names={path})
+    if not isinstance(outcome, Scenario):
+        return
+    spec = (outcome.stages["server"].service if role == "service"
+            else outcome.arrivals["customers"].interarrival)
+    with np.errstate(all="ignore"):
+        times = spec.ppf_h(UNIFORMS)
+    assert np.isfinite(times).all() and (times >= 0).all(), (law, times[~(times >= 0)][:5])
+    assert 0 <= spec.mean_h() <= MAX_HOURS and math.isfinite(spec.scv()), law
+    if role == "interarrival":
+        assert spec.mean_h() >= MIN_GAP_H, law
+    if law["dist"] in ("lognormal", "gamma"):
+        assert CV_MIN <= spec.cv <= CV_MAX
 
 
 # --- extends: splits, chains, cycles, bad targets -------------------------------------------

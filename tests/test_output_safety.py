@@ -220,7 +220,8 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_results(tmp_path, tiny, monke
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "No space left on device" in err[0]
     assert (out / "summary.csv").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["res", "tiny.yaml"]
+    # no staging directory is left; the finished replication is kept so the command resumes
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".res.partial", "res", "tiny.yaml"]
 
 
 def test_a_full_disk_while_keeping_a_checkpoint_leaves_no_temporary_file(tmp_path, tiny,

@@ -84,7 +84,7 @@ def test_exit_must_follow_a_step():
                                          "steps": [{"exit": "turned_back"}, {"stage": "scan"}]}}}
     from gatesim.errors import GatesimError
 
-    with pytest.raises(GatesimError, match="no step on its route"):
+    with pytest.raises(GatesimError, match="before any stage or lane"):
         run(scenario(doc), replications=1, seed=1)
 
 

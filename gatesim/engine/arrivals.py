@@ -16,9 +16,15 @@ from itertools import accumulate
 import numpy as np
 
 from gatesim.engine.rng import Block, stream
+from gatesim.errors import GatesimError
 from gatesim.scenario.schema import WEEKDAYS, ArrivalStream
 
 INF = float("inf")
+MAX_ARRIVALS_PER_HOUR = 100_000
+"""Arrivals one stream may bring within a simulated hour. The schema keeps a stream's average
+under 41 667 an hour (``fields.MAX_RATE_PER_DAY``); a law that still brings more -- zero gaps
+from a skewed distribution, multipliers stacked on a peak hour -- would never let simulated time
+advance (memory grows by ~190 MB/s), so it ends in an error instead."""
 
 
 def hourly_rates(spec: ArrivalStream, start: dt.datetime, hours: int) -> list[float]:
@@ -27,14 +33,19 @@ def hourly_rates(spec: ArrivalStream, start: dt.datetime, hours: int) -> list[fl
     profile = spec.hourly_profile or [1.0] * 24
     mean = sum(profile) / 24
     base = spec.rate_per_day / 24
+    # one factor per date (weekday, then each date multiplier in order, as listed): a thousand
+    # multipliers cost a thousand passes over their own dates, not one per hour of a century
+    first = start.date()
+    days = (start + dt.timedelta(hours=hours)).date().toordinal() - first.toordinal() + 1
+    factors = [spec.weekday_multipliers.get(WEEKDAYS[(first.weekday() + d) % 7], 1.0)
+               for d in range(days)]
+    for m in spec.date_multipliers:
+        for d in range(max(0, (m.start - first).days), min(days, (m.end - first).days + 1)):
+            factors[d] *= m.factor
     rates = []
     for h in range(hours):
         t = start + dt.timedelta(hours=h)
-        factor = spec.weekday_multipliers.get(WEEKDAYS[t.weekday()], 1.0)
-        for m in spec.date_multipliers:
-            if m.start <= t.date() <= m.end:
-                factor *= m.factor
-        rates.append(base * profile[t.hour] / mean * factor)
+        rates.append(base * profile[t.hour] / mean * factors[t.toordinal() - first.toordinal()])
     return rates
 
 
@@ -46,8 +57,12 @@ class ArrivalClock:
         seed: int, replication: int,
     ) -> None:
         gen = stream(seed, replication, f"{name}/arrivals")
+        self.name = name
         self.t = 0.0
         self.horizon = horizon_h
+        self._n = 0
+        self._check_at = MAX_ARRIVALS_PER_HOUR
+        self._block_start = 0.0
         if spec.interarrival is not None:
             self._gap = Block(gen, spec.interarrival.ppf_h)
             self._cum: list[float] | None = None
@@ -70,4 +85,22 @@ class ArrivalClock:
             else:
                 rate = self._rates[k]
                 self.t = k + (target - self._cum[k]) / rate if rate > 0 else float(k)
+        self._n += 1
+        if self._n == self._check_at:  # the only cost per arrival: an integer compare
+            self._check_pace()
         return self.t if self.t < self.horizon else INF
+
+    def _check_pace(self) -> None:
+        """Every MAX_ARRIVALS_PER_HOUR arrivals: refuse if they all came within an hour (so
+        any hour with twice as many is caught, whatever the blocks' alignment)."""
+        span = self.t - self._block_start
+        if span < 1.0:
+            pace = (f"all at hour {self.t:.6g}" if span <= 0 else
+                    f"a rate of {MAX_ARRIVALS_PER_HOUR / span:.3g} per hour from hour "
+                    f"{self._block_start:.6g}")
+            raise GatesimError(
+                f"arrivals.{self.name}: {MAX_ARRIVALS_PER_HOUR:,} arrivals within one simulated "
+                f"hour ({pace}); expected at most {MAX_ARRIVALS_PER_HOUR:,} an hour (check its "
+                "interarrival law, or its rate_per_day and multipliers)")
+        self._block_start = self.t
+        self._check_at += MAX_ARRIVALS_PER_HOUR

@@ -22,13 +22,13 @@ import yaml
 from tqdm import tqdm
 
 from gatesim.engine.rng import STREAM_LAYOUT_VERSION
-from gatesim.errors import GatesimError
+from gatesim.errors import GatesimError, ScenarioError
 from gatesim.experiments.checkpoint import work_key
 from gatesim.experiments.executors import Executor
 from gatesim.experiments.guard import MAX_POINTS
 from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
 from gatesim.experiments.stability import growth
-from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.loader import load_scenario, load_text
 from gatesim.scenario.schema import Scenario
 
 _RANGE = re.compile(r"^\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*$")
@@ -88,8 +88,8 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
                                    f"have at most {MAX_POINTS:,} points")
             values = [lo + k * step for k in range(n + 1) if lo + k * step <= hi + 1e-9 * step]
         else:
-            values = [yaml.safe_load(x) for x in spec.split(",") if x.strip()]
-    except (ValueError, yaml.YAMLError):
+            values = [load_text(x, "--param") for x in spec.split(",") if x.strip()]
+    except (ValueError, ScenarioError):
         raise GatesimError(f"--param {path}: got {spec!r}; expected lo:hi:step with "
                            "lo <= hi and step > 0, or a list a,b,c") from None
     if not path or not values:

@@ -8,6 +8,8 @@ exit 2 without a traceback.
 from __future__ import annotations
 
 import copy
+import datetime as dt
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,31 @@ YAML_FAULTS = (yaml.YAMLError, ValueError, TypeError, KeyError, AttributeError, 
                OverflowError)
 """What PyYAML's constructors raise on text they cannot read (a 13th month, a bad tag…)."""
 
+SUFFIXES = (".yaml", ".yml")
+"""A scenario (and every file it extends) is a YAML file by name: ``extends: ~/.env`` or
+``/etc/shadow`` is refused before the file is opened."""
+YAML_NAMED = "a scenario file named *.yaml or *.yml"
+NOT_YAML_NAMED = shown("a file not named *.yaml or *.yml (or a link that leads to none)")
+FIELDS = frozenset(Scenario.model_fields) | {"extends"}
+"""Top-level keys a scenario file may have."""
+NOT_A_SCENARIO = "a mapping with unknown fields"
+MERGE_TAG = "tag:yaml.org,2002:merge"
+SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-9_]+)+(?:\.[0-9_]*)?$")
+"""What YAML 1.1 reads as a base-60 number (``18:00`` is 1080, ``7:5`` is 425): gatesim
+keeps it as the text written, as YAML 1.2 does (a clock time is text ``HH:MM``)."""
+
 Source = tuple[str, dict[str, Any]]
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate or unhashable keys and very deep nesting."""
+    """SafeLoader that refuses duplicate or unhashable keys and very deep nesting, takes
+    merge keys (``<<: *anchor``) and reads base-60 numbers as text."""
+
+    yaml_implicit_resolvers = {
+        first: ([("tag:yaml.org,2002:str", SEXAGESIMAL)] if first and first in "-+0123456789"
+                else [])
+        + list(resolvers)
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
 
     def __init__(self, stream: str, file: str) -> None:
         super().__init__(stream)
@@ -48,17 +70,30 @@ class _Loader(yaml.SafeLoader):
                                 "a scenario of a sensible size")
         return super().compose_node(parent, index)
 
-    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            line = f"line {key_node.start_mark.line + 1}"
-            if not isinstance(key, str) or not key:
-                raise ScenarioError(self.file, line, key, "a name (text) as key")
-            if key in seen:
-                raise ScenarioError(self.file, line, key, "each key only once")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+    def check_keys(self, node: yaml.Node, done: set[int]) -> None:
+        """Refuse a key that is not text, or written twice in one mapping, anywhere under
+        ``node`` -- before anything is built, so before merge keys are flattened (a key may
+        override one it merges: ``<<: *base`` then ``servers: 3``)."""
+        if id(node) in done:
+            return
+        done.add(id(node))
+        if isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                self.check_keys(item, done)
+        elif isinstance(node, yaml.MappingNode):
+            seen: set[Any] = set()
+            for key_node, value_node in node.value:
+                line = f"line {key_node.start_mark.line + 1}"
+                if key_node.tag == MERGE_TAG:
+                    key: Any = "<<"
+                else:
+                    key = self.construct_object(key_node, deep=True)
+                    if not isinstance(key, str) or not key:
+                        raise ScenarioError(self.file, line, key, "a name (text) as key")
+                if key in seen:
+                    raise ScenarioError(self.file, line, key, "each key only once")
+                seen.add(key)
+                self.check_keys(value_node, done)
 
 
 def _expanded_size(node: yaml.Node, memo: dict[int, int], file: str) -> int:
@@ -85,9 +120,11 @@ def load_text(text: str, file: str) -> Any:
     try:
         loader = _Loader(text, file)
         node = loader.get_single_node()
-        if node is not None:
-            _expanded_size(node, {}, file)
-        return None if node is None else loader.construct_document(node)
+        if node is None:
+            return None
+        _expanded_size(node, {}, file)
+        loader.check_keys(node, set())
+        return loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -113,9 +150,51 @@ def _unshared(x: Any) -> Any:
     return x
 
 
-def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
-    """Parse one YAML file into a mapping, or raise ScenarioError naming ``file``."""
+def kind(value: Any) -> str:
+    """What a value is, without its content (for values that may not be the user's to show)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, dt.date):
+        return "a date"
+    return f"a {type(value).__name__}"
+
+
+def _yaml_named(path: Path) -> bool:
+    """The name says YAML, and so does the file a link points to."""
+    try:
+        return (path.suffix.lower() in SUFFIXES
+                and path.resolve().suffix.lower() in SUFFIXES)
+    except (OSError, RuntimeError, ValueError):  # a link loop, a NUL in the name
+        return False
+
+
+def not_a_scenario(doc: Any) -> str | None:
+    """How a parsed file that is no scenario at all is described (never its content: it may
+    be a secrets file that extends or a typo pointed at), or None for a scenario mapping."""
+    if not isinstance(doc, dict):
+        return "an empty file" if doc is None else kind(doc)
+    if doc and not FIELDS & set(doc):
+        return NOT_A_SCENARIO
+    return None
+
+
+def read_yaml(path: Path, file: str | None = None,
+              referrer: tuple[str, str] | None = None) -> dict[str, Any]:
+    """Parse one YAML file into a mapping, or raise ScenarioError naming ``file`` -- or, when
+    the file is no scenario at all, the ``extends`` of ``referrer`` (file, value) that named it."""
     file = file or str(path)
+    if not _yaml_named(path):
+        raise ScenarioError(file, "", NOT_YAML_NAMED, YAML_NAMED)
     try:
         size = path.stat().st_size
     except OSError as exc:
@@ -131,15 +210,25 @@ def read_yaml(path: Path, file: str | None = None) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", shown("unreadable text"), f"a UTF-8 file ({exc})") from None
     data = _unshared(load_text(text, file))
-    if not isinstance(data, dict):
-        what = "an empty file" if data is None else f"a {type(data).__name__}"
+    what = not_a_scenario(data)
+    if what is not None and referrer is not None:
+        raise ScenarioError(referrer[0], "extends", shown(f"{referrer[1]!r}, {what}"),
+                            "a scenario file (a mapping of scenario fields)")
+    if what is not None:
         raise ScenarioError(file, "", shown(what), "a mapping of scenario fields")
+    unknown = next((k for k in data if k not in FIELDS), None)
+    if unknown is not None:  # named, but its value is not shown (this may be no scenario)
+        raise ScenarioError(file, unknown, shown(kind(data[unknown])),
+                            "no such field here (check the spelling)")
     return data
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge for ``extends:``; an empty mapping replaces (YAML has no way to delete)."""
-    if isinstance(base, dict) and isinstance(over, dict) and over:
+    """Deep merge for ``extends:``; an empty mapping replaces (YAML has no way to delete), and
+    so does a distribution of another family (``dist:`` changed: the base's ``cv`` must not
+    stay on an exponential)."""
+    if isinstance(base, dict) and isinstance(over, dict) and over and (
+            "dist" not in over or over.get("dist") == base.get("dist")):
         out = dict(base)
         for key, value in over.items():
             out[key] = _merge(base[key], value) if key in base else value
@@ -148,34 +237,38 @@ def _merge(base: Any, over: Any) -> Any:
 
 
 def resolve_document(path: Path, file: str | None = None,
-                     _chain: tuple[tuple[Path, str], ...] = ()
+                     _chain: tuple[tuple[Path, str, str], ...] = ()
                      ) -> tuple[dict[str, Any], list[Source]]:
     """The mapping with ``extends:`` resolved (deep merge, the extending file wins), and the
     files it came from, the extending one first."""
     file = file or str(path)
+    if not _yaml_named(path):  # before anything is read (an extends target is checked so too)
+        raise ScenarioError(file, "", NOT_YAML_NAMED, YAML_NAMED)
     real = path.resolve()
     if len(_chain) >= MAX_EXTENDS:
         first = _chain[0][1]
         raise ScenarioError(first, "extends", shown(f"a chain of over {MAX_EXTENDS} files"),
                             f"at most {MAX_EXTENDS} levels of extends")
-    if real in [r for r, _ in _chain]:
-        cycle = " -> ".join(r.name for r in [*(r for r, _ in _chain), real])
+    if real in [r for r, *_ in _chain]:
+        cycle = " -> ".join(r.name for r in [*(r for r, *_ in _chain), real])
         raise ScenarioError(_chain[-1][1], "extends", shown(cycle), "no cycle of extends")
-    doc = read_yaml(path, file)
+    doc = read_yaml(path, file, _chain[-1][1:] if _chain else None)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc, [(file, doc)]
     if not isinstance(parent, str) or not parent:
         raise ScenarioError(file, "extends", parent, "the path of another scenario file")
     parent_path = path.parent / parent
+    if not _yaml_named(parent_path):  # refused before it is opened, or even looked for
+        raise ScenarioError(file, "extends", parent, YAML_NAMED)
     try:
         exists = parent_path.is_file()
-    except OSError:  # e.g. a name longer than the file system allows
+    except (OSError, ValueError):  # e.g. a name longer than the file system allows
         exists = False
     if not exists:
         raise ScenarioError(file, "extends", parent, "an existing scenario file")
     base, sources = resolve_document(parent_path, str(Path(file).parent / parent),
-                                     (*_chain, (real, file)))
+                                     (*_chain, (real, file, parent)))
     return _merge(base, doc), [(file, doc), *sources]
 
 
@@ -309,7 +402,9 @@ def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None
     except ValidationError as exc:
         err = _first_error(exc.errors())
         parts = _clean_loc(err["loc"], doc, keep_last=err["type"] in ("missing", "extra_forbidden"))
-        value = shown("nothing") if err["type"] == "missing" else err.get("input")
+        value = (shown("nothing") if err["type"] == "missing"
+                 else shown(kind(err.get("input"))) if err["type"] == "extra_forbidden"
+                 else err.get("input"))  # an unknown field's value is not shown
         raise ScenarioError(_origin(parts, sources, list(assigned)), _dotted(parts), value,
                             _expected(err)) from None
     except RecursionError:

@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from itertools import accumulate
 
-from gatesim.scenario.calendar import compile_calendar, open_hours
-from gatesim.scenario.schema import TURN_AWAY, ChooseStep, LaneStep, Scenario, StageStep, Step
+from gatesim.errors import shown
+from gatesim.scenario.calendar import is_ever_open
+from gatesim.scenario.schema import (
+    TURN_AWAY,
+    ArrivalStream,
+    ChooseStep,
+    ExitStep,
+    LaneStep,
+    Route,
+    Scenario,
+    StageStep,
+    Step,
+)
 
 Problem = tuple[str, object, str]
 PSEUDO_ATTRIBUTES = ("cargo", "direction", "site")
+MAX_STATES, MAX_VISITS = 10_000, 1_000_000
+"""Distinct truck states the route check follows at once, and (state, step) pairs it looks at
+in all; beyond either it gives up and leaves the case to the engine's own check at run time
+(a shipped scenario needs at most 4 per route and stream)."""
 
 
 def _walk(steps: list[Step], path: str) -> Iterator[tuple[str, Step]]:
@@ -48,11 +64,11 @@ def _problems(s: Scenario) -> Iterator[Problem]:
     horizon = s.clock.horizon_days * 24
     for name, cal in s.calendars.items():
         try:
-            hours = open_hours(compile_calendar(cal, s.clock.start, horizon))
+            is_open = is_ever_open(cal, s.clock.start, horizon)
         except ValueError as exc:
             yield f"calendars.{name}", name, f"windows that do not overlap ({exc})"
             continue
-        if hours <= 0:
+        if not is_open:
             yield f"calendars.{name}", name, "a calendar open for some hours within the horizon"
     for name, yard in s.yards.items():
         if yard.overflow not in (None, TURN_AWAY) and yard.overflow not in roads:
@@ -117,3 +133,163 @@ def _problems(s: Scenario) -> Iterator[Problem]:
             yield f"initial_state[{i}].stream", init.stream, "a stream defined under arrivals"
         if init.at not in places:
             yield f"initial_state[{i}].at", init.at, f"one of the yards or roads {sorted(places)}"
+    for rname, route in s.routes.items():
+        problem = _ends_early(s, rname, route)
+        if problem:
+            yield problem
+
+
+# --- routes a truck can leave before any stage or lane --------------------------------------
+# The engine expands a truck's route at its arrival and stops with an error naming no file
+# when the path is empty or starts with an exit. The same walk, done here on every kind of
+# truck a route receives, finds it when the scenario loads. A truck is known only as far as
+# the ``when:`` conditions ask: its attributes are bound (true or false, as its stream's shares
+# allow) when a condition first reads them, and a branch's outcome is kept only if some
+# condition asks for it, so the states to follow stay few.
+
+State = tuple[tuple[tuple[str, object], ...], tuple[tuple[str, str], ...],
+              tuple[tuple[str, float, float], ...]]
+"""(attribute values bound so far, branch outcomes so far, what is known of the uniform of
+each branch name met more than once: [low, high)), each sorted by name."""
+
+
+class _EndsEarly(Exception):
+    def __init__(self, path: str, state: State) -> None:
+        self.path, self.state = path, state
+
+
+class _GiveUp(Exception):
+    pass
+
+
+def _possible(shares: dict[str, float]) -> list[str]:
+    """The options a uniform can pick (engine.model.option_index): those with a share, and the
+    last one when rounding leaves the total short of 1."""
+    names = list(shares)
+    total = list(accumulate(shares.values()))[-1]
+    return [n for i, n in enumerate(names)
+            if shares[n] > 0 or (i == len(names) - 1 and total < 1)]
+
+
+def _feeds(s: Scenario, route: Route) -> Iterator[tuple[str, ArrivalStream]]:
+    for name, stream in s.arrivals.items():
+        if (stream.direction, stream.cargo) != (route.direction, route.cargo):
+            continue
+        sites = _possible(stream.site) if isinstance(stream.site, dict) else [stream.site]
+        if route.site in sites:
+            yield name, stream
+
+
+class _Walk:
+    """Where trucks of one stream go on one route before their first stage or lane."""
+
+    def __init__(self, s: Scenario, route: Route, stream: ArrivalStream) -> None:
+        shares = {**s.attributes, **stream.attributes}
+        names = set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
+        # what the engine's TruckClass.values holds: pseudo-attributes, then every attribute
+        self.choices: dict[str, list[object]] = {
+            "direction": [route.direction], "cargo": [route.cargo], "site": [route.site]}
+        for name in names:
+            p = shares.get(name, 0.0)
+            self.choices[name] = [True] if p >= 1 else [False] if p <= 0 else [True, False]
+        self.asked = {k for _, step in _walk(route.steps, "") for k in step.when}
+        met = [step.choose for _, step in _walk(route.steps, "") if isinstance(step, ChooseStep)]
+        # a branch name met twice: one uniform decides both (the draw is the name's)
+        self.repeated = {name for name in met if met.count(name) > 1}
+        self.visits = 0
+
+    def split(self, when: dict, state: State) -> Iterator[tuple[State, bool]]:
+        """``state`` cut into disjoint states that decide ``when``, each with whether it holds:
+        the first key that differs (each other value it may take), or all keys as asked -- as
+        many states as values, never their product."""
+        bound, outcomes = dict(state[0]), dict(state[1])
+
+        def cut(extra: dict) -> State:
+            return tuple(sorted({**bound, **extra}.items())), state[1], state[2]
+
+        agreed: dict[str, object] = {}
+        for key, want in when.items():
+            if key in outcomes or key in bound or key not in self.choices:
+                # known (a branch taken, a bound attribute) or None: the engine's lookup
+                if outcomes.get(key, bound.get(key)) != want:
+                    yield cut(agreed), False
+                    return
+                continue
+            for other in self.choices[key]:
+                if other != want:
+                    yield cut({**agreed, key: other}), False
+            if want not in self.choices[key]:
+                return
+            agreed[key] = want
+        yield cut(agreed), True
+
+    def through(self, steps: list[Step], path: str, states: list[State]) -> list[State]:
+        """The states that pass all of ``steps`` without a stage or a lane (raises
+        _EndsEarly for one that meets an exit first)."""
+        for i, step in enumerate(steps):
+            here = f"{path}[{i}]"
+            nxt: dict[State, None] = {}
+            self.visits += len(states)
+            if self.visits > MAX_VISITS:
+                raise _GiveUp
+            for state in states:
+                for st, holds in self.split(step.when, state) if step.when else [(state, True)]:
+                    if not holds:
+                        nxt[st] = None
+                    elif isinstance(step, ExitStep):
+                        raise _EndsEarly(here, st)
+                    elif isinstance(step, ChooseStep):
+                        for name, taken in self.choose(step, st):
+                            option = f"{here}.options.{name}.steps"
+                            nxt.update(dict.fromkeys(
+                                self.through(step.options[name].steps, option, [taken])))
+                    # a stage or lane: this truck has its step
+            states = list(nxt)
+            if len(states) > MAX_STATES:
+                raise _GiveUp
+            if not states:
+                break
+        return states
+
+
+    def choose(self, step: ChooseStep, state: State) -> Iterator[tuple[str, State]]:
+        """The options the truck may take (engine.model.option_index on its uniform), each with
+        the state after it."""
+        known = {name: (lo, hi) for name, lo, hi in state[2]}
+        lo, hi = known.get(step.choose, (0.0, 1.0))
+        cum = list(accumulate(o.p for o in step.options.values()))
+        for i, name in enumerate(step.options):
+            a = cum[i - 1] if i else 0.0
+            b = cum[i] if i < len(cum) - 1 else 1.0  # the last takes what rounding leaves
+            a, b = max(a, lo), min(b, hi)
+            if a >= b:
+                continue
+            outcomes, uniforms = state[1], state[2]
+            if step.choose in self.asked:
+                outcomes = tuple(sorted({**dict(outcomes), step.choose: name}.items()))
+            if step.choose in self.repeated:
+                uniforms = tuple(sorted((n, *u) for n, u in {**known, step.choose: (a, b)}.items()))
+            yield name, (state[0], outcomes, uniforms)
+
+
+def _ends_early(s: Scenario, rname: str, route: Route) -> Problem | None:
+    """A kind of truck that leaves ``route`` (an exit, or its end) before any stage or lane."""
+    path = f"routes.{rname}.steps"
+    for sname, stream in _feeds(s, route):
+        walk = _Walk(s, route, stream)
+        try:
+            left = walk.through(route.steps, path, [((), (), ())])
+        except _GiveUp:
+            continue
+        except _EndsEarly as early:
+            return _early_problem(early.path, sname, early.state, "meets this exit")
+        if left:
+            return _early_problem(path, sname, left[0], "reaches the end of its route")
+    return None
+
+
+def _early_problem(path: str, stream: str, state: State, what: str) -> Problem:
+    known = [f"{k}={v}" for k, v in (*state[0], *state[1])]
+    who = f"a truck of {stream}" + (f" with {', '.join(known)}" if known else "")
+    return (path, shown(f"{who} that {what} before any stage or lane"),
+            "a stage or lane step for every truck before its route ends or exits")

@@ -8,7 +8,6 @@ hours from ``clock.start`` (local Hanoi time); service times carry their own uni
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Annotated, Literal
 
 from pydantic import (
@@ -23,14 +22,23 @@ from pydantic import (
 )
 
 from gatesim.fields import (
+    MAX_COUNT,
+    MAX_HOURS,
+    MAX_RATE_PER_DAY,
     ClockTime,
+    Cost,
+    Count,
     Float,
+    Hours,
+    Multiplier,
     Name,
+    NoBool,
     NonNegFloat,
-    NonNegInt,
     PosFloat,
-    PosInt,
     Probability,
+    Servers,
+    Weight,
+    clock_hours,
 )
 from gatesim.scenario.distributions import Distribution
 
@@ -39,23 +47,21 @@ WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun"
 Direction = Literal["export", "import"]
 AttrCondition = dict[Name, bool | str]
 TURN_AWAY = "turn_away"
-_HHMM = re.compile(r"^([01]\d|2[0-4]):([0-5]\d)$")
+MIN_GAP_H = 24 / MAX_RATE_PER_DAY
+"""The shortest mean inter-arrival time (0.0864 s): a stream's law may bring no more trucks a
+day than ``rate_per_day`` may."""
+CAPACITY_MIN, CAPACITY_MAX = 1e-6, 100_000.0
+"""Trucks a lane admits per hour: its headway 1/capacity stays within a million hours (longer
+than any horizon) and above 0.036 s (a lane admitting more has no queue worth simulating)."""
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-def _hours(text: str) -> float:
-    m = _HHMM.match(text)
-    if not m or (m.group(1) == "24" and m.group(2) != "00"):
-        raise ValueError("a clock time HH:MM between 00:00 and 24:00")
-    return int(m.group(1)) + int(m.group(2)) / 60
-
-
 class Clock(Strict):
     start: dt.datetime = Field(description="local (Hanoi) date and hour at t = 0")
-    horizon_days: PosFloat = Field(le=36_600)
+    horizon_days: PosFloat = Field(le=MAX_HOURS // 24)
     warmup_days: NonNegFloat | Literal["auto"] = Field(
         0.0, description="days left out of the statistics, or 'auto' (MSER-5 on daily means)")
 
@@ -84,18 +90,25 @@ class Window(Strict):
 
     open: ClockTime
     close: ClockTime
-    servers: PosInt | None = Field(None, description="servers on duty (default: the pool's)")
+    servers: Servers | None = Field(None, description="servers on duty (default: the pool's)")
     only: AttrCondition = Field(default_factory=dict, description="open only to such trucks")
+
+    @field_validator("open")
+    @classmethod
+    def _opens_before_midnight(cls, v: str) -> str:
+        if v == "24:00":
+            raise ValueError("an opening time from 00:00 to 23:59 (24:00 only as a close)")
+        return v
 
     @model_validator(mode="after")
     def _ordered(self) -> Window:
-        if _hours(self.close) <= _hours(self.open):
+        if clock_hours(self.close) <= clock_hours(self.open):
             raise ValueError("close must be after open (split a night window in two)")
         return self
 
     @property
     def hours(self) -> tuple[float, float]:
-        return _hours(self.open), _hours(self.close)
+        return clock_hours(self.open), clock_hours(self.close)
 
 
 MAX_WINDOWS = 48
@@ -129,15 +142,15 @@ class Calendar(Strict):
 
 
 class Yard(Strict):
-    slots: PosInt | None = Field(None, description="parking places; omitted = unlimited")
-    cost_per_slot_year: NonNegFloat = Field(0.0, description="yearly cost of one slot")
+    slots: Count | None = Field(None, description="parking places; omitted = unlimited")
+    cost_per_slot_year: Cost = Field(0.0, description="yearly cost of one slot")
     overflow: str | None = Field(
         None, description="a road where arrivals wait when full, or 'turn_away'"
     )
 
 
 class Stage(Strict):
-    servers: PosInt
+    servers: Servers
     service: Distribution
     yard: str = Field(description="the yard or road where trucks wait for this stage")
     calendar: str | None = None
@@ -147,9 +160,9 @@ class LaneSide(Strict):
     """One direction of a lane: where trucks wait for it, how fast it admits, when it runs."""
 
     yard: str
-    capacity_per_hour: PosFloat
+    capacity_per_hour: Annotated[float, Field(ge=CAPACITY_MIN, le=CAPACITY_MAX), NoBool]
     calendar: str | None = None
-    daily_cap: dict[Name, NonNegInt] = Field(
+    daily_cap: dict[Name, Annotated[int, Field(ge=0, le=MAX_COUNT), NoBool]] = Field(
         default_factory=dict, description="other side's acceptance per day by cargo, or 'total'"
     )
 
@@ -175,7 +188,7 @@ class Lane(Strict):
 class DateMultiplier(Strict):
     start: dt.date
     end: dt.date
-    factor: NonNegFloat
+    factor: Multiplier
     note: str = ""
 
 
@@ -183,19 +196,25 @@ class ArrivalStream(Strict):
     direction: Direction
     cargo: Name
     site: str | dict[Name, Probability] | None = None
-    rate_per_day: PosFloat | None = Field(None, le=10_000_000)
-    hourly_profile: list[NonNegFloat] | None = Field(None, min_length=24, max_length=24)
-    weekday_multipliers: dict[Weekday, NonNegFloat] = Field(default_factory=dict)
-    date_multipliers: list[DateMultiplier] = Field(default_factory=list)
+    rate_per_day: PosFloat | None = Field(None, le=MAX_RATE_PER_DAY)
+    hourly_profile: list[Weight] | None = Field(None, min_length=24, max_length=24)
+    weekday_multipliers: dict[Weekday, Multiplier] = Field(default_factory=dict)
+    date_multipliers: list[DateMultiplier] = Field(default_factory=list, max_length=1000)
     interarrival: Distribution | None = None
     attributes: dict[Name, Probability] = Field(default_factory=dict)
+
+    @field_validator("interarrival")
+    @classmethod
+    def _not_too_fast(cls, v: Distribution | None) -> Distribution | None:
+        if v is not None and not v.mean_h() >= MIN_GAP_H:
+            raise ValueError(f"a mean of at least {MIN_GAP_H * 3600:g} s (at most "
+                             f"{MAX_RATE_PER_DAY:,} trucks a day, as rate_per_day may bring)")
+        return v
 
     @model_validator(mode="after")
     def _one_law(self) -> ArrivalStream:
         if (self.rate_per_day is None) == (self.interarrival is None):
             raise ValueError("give exactly one of rate_per_day or interarrival")
-        if self.interarrival is not None and self.interarrival.mean_h() <= 0:
-            raise ValueError("interarrival mean must be positive")
         if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
             raise ValueError("hourly_profile must have a positive hour")
         if isinstance(self.site, dict) and abs(sum(self.site.values()) - 1) > 1e-9:
@@ -267,9 +286,9 @@ class Route(Strict):
 class CargoClass(Strict):
     """What a cargo class costs and how long it keeps."""
 
-    time_budget_h: PosFloat | None = Field(
+    time_budget_h: Hours | None = Field(
         None, description="hours from arrival before the cargo loses value (perishability)")
-    waiting_cost_per_day: NonNegFloat = Field(
+    waiting_cost_per_day: Cost = Field(
         0.0, description="cost of one truck-day in the system (parking, reefer fuel…)")
 
 
@@ -277,7 +296,7 @@ class InitialTrucks(Strict):
     """Trucks already waiting at t = 0 (queues carry overnight), as trucks of a stream."""
 
     stream: str
-    count: PosInt = Field(le=1_000_000)
+    count: Count
     at: str = Field(description="a road, or the yard of the route's first step")
 
 

@@ -67,6 +67,8 @@ def sources(path: Path, _seen: tuple[Path, ...] = ()) -> tuple[list[str], list[d
     text = path.read_text(encoding="utf-8")
     notes, rows = parse_sources(text)
     parent = re.search(r"^extends:\s*['\"]?([^'\"#\s]+)", text, re.M)
+    if parent and not parent.group(1).lower().endswith((".yaml", ".yml")):
+        parent = None  # the loader reads only YAML files; so does this (comments are shown)
     if parent and path.resolve() not in _seen:
         more_notes, more = sources(path.parent / parent.group(1), (*_seen, path.resolve()))
         own = {r["field"] for r in rows}

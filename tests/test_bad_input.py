@@ -587,6 +587,7 @@ def busy_century():
     windows = ", ".join(f"{{open: '{h:02d}:{m:02d}', close: '{h:02d}:{m + 15:02d}'}}"
                         for h in range(24) for m in (0, 30))
     text = edit(MM1_TEXT, "horizon_days: 2000", "horizon_days: 36600")
+    text = edit(text, "    yard: queue\n", "    yard: queue\n    calendar: busy\n")
     return text + "calendars:\n  busy:\n    weekly:\n" + f"      - windows: [{windows}]\n" * 14
 
 
@@ -702,7 +703,9 @@ def test_set_through_a_yaml_alias_changes_that_path_only(tmp_path):
     f = tmp_path / "aliased.yaml"
     f.write_text(MM1_TEXT.replace("servers: 1", "servers: 1\n    calendar: null")
                  .replace("  server:\n", "  other: &s {servers: 2, yard: queue, service: "
-                          "{dist: constant, value: 1}}\n  twin: *s\n  server:\n"))
+                          "{dist: constant, value: 1}}\n  twin: *s\n  server:\n")
+                 .replace("      - stage: server\n", "      - stage: server\n      - stage: other\n"
+                          "      - stage: twin\n"))
     s = load_scenario(f, ["stages.twin.servers=7"])
     assert (s.stages["twin"].servers, s.stages["other"].servers) == (7, 2)
 
@@ -720,13 +723,19 @@ def test_extends_can_empty_a_mapping(tmp_path):
 def test_merge_keys_are_accepted(tmp_path):
     text = edit(MM1_TEXT, "  server:\n", "  server: &server\n")
     text = edit(text, "arrivals:\n", "  spare:\n    <<: *server\n    servers: 3\narrivals:\n")
+    text = edit(text, "      - stage: server\n", "      - stage: server\n      - stage: spare\n")
     s = load_scenario(write_files(tmp_path, {"merged.yaml": text}))
     assert (s.stages["server"].servers, s.stages["spare"].servers) == (1, 3)
     assert s.stages["spare"].service == s.stages["server"].service
 
 
 def test_merge_keys_with_anchors_load(tmp_path):
-    text = f"""{MM1_TEXT}calendars:
+    text = edit(MM1_TEXT, "    yard: queue\n", "    yard: queue\n    calendar: day\n")
+    text = edit(text, "arrivals:\n", "  late_server: {servers: 1, yard: queue, calendar: late, "
+                "service: {dist: constant, value: 1}}\narrivals:\n")
+    text = edit(text, "      - stage: server\n", "      - stage: server\n"
+                "      - stage: late_server\n")
+    text = f"""{text}calendars:
   day: &day
     weekly:
       - windows: [{{open: "07:00", close: "19:00"}}]
@@ -884,9 +893,9 @@ def test_many_date_multipliers_cost_seconds_not_minutes():
     "{choose: c, options: {a: {p: 0.5}, b: {p: 0.5, steps: [{stage: release}]}}}]",
     # an option of share 0 is never taken
     "[{choose: c, options: {never: {p: 0, steps: [{exit: turned_back}]}, "
-    "always: {p: 1, steps: [{lane: main}]}}}]",
+    "always: {p: 1, steps: [{lane: main}, {stage: release}]}}}]",
     # an attribute no truck of the stream has
-    "[{exit: turned_back, when: {preregistered: true}}, {lane: main}]",
+    "[{exit: turned_back, when: {preregistered: true}}, {lane: main}, {stage: release}]",
 ], ids=["complementary", "same_branch_twice", "share_0_option", "attribute_share_0"])
 def test_route_check_refuses_no_route_that_always_has_a_step(steps):
     overrides = [f"routes.import_general.steps={steps}", "attributes.preregistered=0"]

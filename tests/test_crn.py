@@ -8,7 +8,7 @@ import pandas as pd
 from gatesim.engine.model import run_replication
 from gatesim.engine.rng import TruckDraws, stable_hash, stream
 from gatesim.experiments.run import run
-from gatesim.scenario.loader import load_scenario
+from gatesim.scenario.loader import load_scenario, resolve_document, validate
 from tests.conftest import SMALL_GATE
 
 
@@ -83,11 +83,11 @@ def test_extra_downstream_server_keeps_arrivals_routes_and_upstream_times():
 
 def test_new_stage_in_a_variant_leaves_other_draws_alone():
     base = load_scenario(SMALL_GATE)
-    extra = {
-        "stages.weighing.servers": 1, "stages.weighing.yard": "front",
-        "stages.weighing.service": {"dist": "constant", "value": 2, "unit": "min"},
-    }
-    variant = load_scenario(SMALL_GATE, extra)
+    doc, _ = resolve_document(SMALL_GATE)  # a variant with a stage, used at the end of a route
+    doc["stages"]["weighing"] = {"servers": 1, "yard": "front",
+                                 "service": {"dist": "constant", "value": 2, "unit": "min"}}
+    next(iter(doc["routes"].values()))["steps"].append({"stage": "weighing"})
+    variant = validate(doc, "<variant>")
     a, b = run_replication(base, 9, 1), run_replication(variant, 9, 1)
     documents = a.names["stations"].index("documents")
     sa, sb = _per_truck(a, documents), _per_truck(b, documents)

@@ -124,8 +124,11 @@ def test_ties_between_idle_open_lanes_are_broken_at_random(day_night):
 
 def test_lane_ties_are_the_trucks_own_draws():
     a = run(scenario(DAY_NIGHT), replications=1, seed=3).trucks
+    route = {**DAY_NIGHT["routes"]["r"], "steps": [{"lane": ["day_lane", "night_lane"]},
+                                                   {"stage": "weigh"}]}
     other = {**DAY_NIGHT, "stages": {"weigh": {"servers": 1, "yard": "yard",
-                                               "service": _minutes(0)}}}
+                                               "service": _minutes(0)}},
+             "routes": {"r": route}}
     b = run(scenario(other), replications=1, seed=3).trucks
     assert list(a.lane) == list(b.lane)  # a new stage's stream changes no lane choice
 

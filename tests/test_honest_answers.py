@@ -10,6 +10,7 @@ import json
 
 import pandas as pd
 import pytest
+import yaml
 
 from gatesim import cli
 from tests.conftest import SMALL_GATE
@@ -111,3 +112,36 @@ def test_no_impossible_interval_in_a_real_run(tmp_path):
     slots = {k: y.slots for k, y in s.yards.items()}
     assert all(hi <= slots[scope] for scope, hi in zip(occupancy.scope, occupancy.ci_high,
                                                         strict=True) if pd.notna(hi))
+
+
+HN = str(SMALL_GATE.parents[2] / "scenarios" / "huu_nghi.yaml")
+
+
+def test_a_typo_in_set_or_param_is_refused_with_a_suggestion(tmp_path, capsys):
+    """Both used to exit 0: they created a new, unused yard, and the sweep reported
+    'smallest point 400' for a yard that was never changed."""
+    out = ["--out", str(tmp_path / "x"), "-r", "2"]
+    assert cli.main(["run", HN, "--set", "yards.hn_export_yards.slots=800", *out]) == 2
+    err = capsys.readouterr().err
+    assert "no yard named 'hn_export_yards'" in err and "did you mean 'hn_export_yard'?" in err
+    assert cli.main(["sweep", HN, "--param", "yards.hn_exprt_yard.slots=400,800", *out]) == 2
+    err = capsys.readouterr().err
+    assert "no yard named 'hn_exprt_yard'" in err and "did you mean 'hn_export_yard'?" in err
+    assert cli.main(["run", HN, "--set", "stages.hn_export_documnets.servers=3", *out]) == 2
+    assert "did you mean 'hn_export_documents'?" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_yard_nothing_uses_is_refused(tmp_path, capsys):
+    doc = yaml.safe_load(TINY)
+    doc["yards"]["spare"] = {"slots": 5}
+    path = tmp_path / "spare.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "yards.spare" in err and "nothing uses it" in err
+    doc["yards"] = {"queue": {"slots": 20}}
+    doc["calendars"] = {"shfits": {"weekly": [{"windows": [{"open": "07:00", "close": "17:00"}]}]}}
+    path.write_text(yaml.safe_dump(doc))
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "r")]) == 2
+    assert "calendars.shfits" in capsys.readouterr().err

@@ -105,7 +105,7 @@ def test_memory_that_grows_with_horizon_and_model_size_is_counted(tmp_path, caps
     doc["calendars"] = {"busy": {"weekly": [{"windows": windows}] * 14}}
     stage = {**doc["stages"]["server"], "calendar": "busy"}
     doc["stages"] = {f"s{i}": stage for i in range(100)}
-    doc["routes"]["only"]["steps"] = [{"stage": "s0"}]
+    doc["routes"]["only"]["steps"] = [{"stage": f"s{i}"} for i in range(100)]
     path = tmp_path / "tiny.yaml"
     path.write_text(yaml.safe_dump(doc))
     assert expected_memory(load_scenario(path)) > MAX_MEMORY

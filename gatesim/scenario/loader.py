@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from gatesim.errors import ScenarioError, shown
 from gatesim.scenario.references import check_references
 from gatesim.scenario.schema import Scenario
+from gatesim.scenario.unused import invented
 
 MAX_FILE_BYTES = 5_000_000
 MAX_DEPTH = 60
@@ -294,7 +295,8 @@ def _parts(dotted: str) -> list[str]:
 
 def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str, Any]) -> list[str]:
     """Apply ``path.to.field=value`` assignments (values parsed as YAML) in place; returns the
-    dotted paths assigned."""
+    dotted paths assigned. A path may change what exists but not create a new yard, stage,
+    lane, calendar, stream, route or cargo class (unused.py)."""
     items = (
         [(_parts(k), v) for k, v in overrides.items()]
         if isinstance(overrides, Mapping)
@@ -303,6 +305,11 @@ def apply_overrides(doc: dict[str, Any], overrides: Iterable[str] | Mapping[str,
     for parts, value in items:
         node: Any = doc
         dotted = ".".join(map(str, parts))
+        section = doc.get(parts[0]) if len(parts) > 1 else None
+        existing = list(section) if isinstance(section, dict) else []
+        why = invented(parts[0], parts[1], existing) if len(parts) > 1 else None
+        if why:
+            raise ScenarioError("--set", dotted, shown(f"a new {parts[0]} entry"), why)
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list) and part.isdigit() and int(part) < len(node):

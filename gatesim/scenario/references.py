@@ -18,6 +18,7 @@ from gatesim.scenario.schema import (
     StageStep,
     Step,
 )
+from gatesim.scenario.unused import unused
 
 Problem = tuple[str, object, str]
 PSEUDO_ATTRIBUTES = ("cargo", "direction", "site")
@@ -52,8 +53,9 @@ def _conditions(s: Scenario) -> Iterator[tuple[str, dict]]:
 
 
 def check_references(s: Scenario) -> Problem | None:
-    """The first broken reference as (field path, value, expectation), or None."""
-    return next(_problems(s), None)
+    """The first broken reference as (field path, value, expectation), or None; then the
+    first thing defined but never used."""
+    return next(_problems(s), None) or unused(s)
 
 
 def _problems(s: Scenario) -> Iterator[Problem]:

@@ -3,15 +3,43 @@
 The public API: load a scenario, then ``run`` it, ``compare`` it with variants (common random
 numbers) or ``sweep`` a grid of its parameters. Each returns tables and writes no files; the
 CLI writes them through ``gatesim.output``.
+
+The API is imported on first use (PEP 562), so ``gatesim`` itself loads no pandas or SimPy:
+the console entry point starts catching Ctrl-C before the heavy libraries are imported.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from gatesim.errors import GatesimError, ScenarioError
-from gatesim.experiments.compare import Comparison, compare
-from gatesim.experiments.run import RunResult, run
-from gatesim.experiments.sweep import SweepResult, Target, sweep
-from gatesim.scenario.loader import load_scenario
-from gatesim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from gatesim.experiments.compare import Comparison, compare
+    from gatesim.experiments.run import RunResult, run
+    from gatesim.experiments.sweep import SweepResult, Target, sweep
+    from gatesim.scenario.loader import load_scenario
+    from gatesim.scenario.schema import Scenario
+
+_LAZY = {"Comparison": "gatesim.experiments.compare", "compare": "gatesim.experiments.compare",
+         "RunResult": "gatesim.experiments.run", "run": "gatesim.experiments.run",
+         "SweepResult": "gatesim.experiments.sweep", "Target": "gatesim.experiments.sweep",
+         "sweep": "gatesim.experiments.sweep", "load_scenario": "gatesim.scenario.loader",
+         "Scenario": "gatesim.scenario.schema"}
 
 __all__ = ["Comparison", "GatesimError", "RunResult", "Scenario", "ScenarioError", "SweepResult",
            "Target", "compare", "load_scenario", "run", "sweep"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gatesim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

@@ -1,4 +1,5 @@
-"""The one error type users see: a single line, no traceback, exit status 2."""
+"""The one error type users see: a single line, no traceback, exit status 2 (or 1 for a run
+that failed rather than bad input)."""
 
 from __future__ import annotations
 
@@ -30,11 +31,25 @@ class WriteFailed(GatesimError):
 
 
 class WorkerDied(GatesimError):
-    """A worker process died under a job (killed, out of memory)."""
+    """A worker process died under a job (killed, out of memory): a run failure.
+
+    ``index`` is the job's position in the executor's list; ``detail`` says what happened
+    (e.g. "a worker process was killed by SIGKILL")."""
+
+    exit_code = 1
 
     def __init__(self, index: int, detail: str) -> None:
         self.index = index
         super().__init__(detail)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.index, str(self))
+
+
+class JobFailed(WorkerDied):
+    """A job raised an exception (in a worker process or inline): ``detail`` names it and
+    where it was raised, in one line; the exception itself is the ``__cause__`` when it could
+    be brought back from the worker."""
 
 
 class ScenarioError(GatesimError):

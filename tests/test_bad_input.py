@@ -898,5 +898,6 @@ def test_many_date_multipliers_cost_seconds_not_minutes():
     "[{exit: turned_back, when: {preregistered: true}}, {lane: main}, {stage: release}]",
 ], ids=["complementary", "same_branch_twice", "share_0_option", "attribute_share_0"])
 def test_route_check_refuses_no_route_that_always_has_a_step(steps):
-    overrides = [f"routes.import_general.steps={steps}", "attributes.preregistered=0"]
+    overrides = [f"routes.import_general.steps={steps}", "attributes.preregistered=0",
+                 "initial_state=[]"]  # the fixture's initial trucks wait for the lane
     assert load_scenario(SMALL, overrides).routes["import_general"].steps

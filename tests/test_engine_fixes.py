@@ -295,3 +295,13 @@ def test_stable_run_marks_only_the_maximum():
     s = summarise(_per_rep()).set_index(["metric", "stat"])
     assert "horizon-dependent" not in s.loc[("time_in_system_h", "mean"), "note"]
     assert s.loc[("time_in_system_h", "max"), "note"].startswith("horizon-dependent")
+
+
+def test_initial_trucks_in_a_yard_their_route_does_not_start_in_are_refused_at_load():
+    from gatesim.errors import ScenarioError
+    from gatesim.scenario.loader import load_scenario
+
+    hn = ROOT / "scenarios" / "huu_nghi.yaml"
+    with pytest.raises(ScenarioError, match=r"initial_state\[0\]\.at: got 'tt_export_yard'"):
+        load_scenario(hn, ["initial_state=[{stream: hn_export_fresh, count: 300, "
+                           "at: tt_export_yard}]"])

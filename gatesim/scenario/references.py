@@ -139,6 +139,7 @@ def _problems(s: Scenario) -> Iterator[Problem]:
         problem = _ends_early(s, rname, route)
         if problem:
             yield problem
+    yield from _initial_yards(s)
 
 
 # --- routes a truck can leave before any stage or lane --------------------------------------
@@ -295,3 +296,53 @@ def _early_problem(path: str, stream: str, state: State, what: str) -> Problem:
     who = f"a truck of {stream}" + (f" with {', '.join(known)}" if known else "")
     return (path, shown(f"{who} that {what} before any stage or lane"),
             "a stage or lane step for every truck before its route ends or exits")
+
+
+# --- initial trucks put in a yard their route does not start in ---------------------------
+def _first_yards(s: Scenario, direction: str, steps: list[Step]) -> tuple[set[str], bool]:
+    """Yards a truck may wait in at the first stage or lane of ``steps``, and whether some
+    truck may get past all of ``steps`` without one (every step conditional or a branch)."""
+    yards = set()
+    for step in steps:
+        if isinstance(step, ExitStep):
+            if not step.when:
+                return yards, False
+            continue
+        if isinstance(step, StageStep):
+            if step.stage in s.stages:
+                yards.add(s.stages[step.stage].yard)
+            if not step.when:
+                return yards, False
+        elif isinstance(step, LaneStep):
+            for lane in [step.lane] if isinstance(step.lane, str) else step.lane:
+                side = s.lanes[lane].side(direction) if lane in s.lanes else None
+                if side is not None:
+                    yards.add(side.yard)
+            if not step.when:
+                return yards, False
+        elif isinstance(step, ChooseStep):
+            through = False
+            for option in step.options.values():
+                sub, passes = _first_yards(s, direction, option.steps)
+                yards |= sub
+                through = through or passes
+            if not step.when and not through:
+                return yards, False
+    return yards, True
+
+
+def _initial_yards(s: Scenario) -> Iterator[Problem]:
+    """Initial trucks put in a yard where no route of their stream starts."""
+    for i, init in enumerate(s.initial_state):
+        if init.at not in s.yards or init.stream not in s.arrivals:
+            continue
+        stream = s.arrivals[init.stream]
+        sites = set(stream.site) if isinstance(stream.site, dict) else {stream.site}
+        starts = set()
+        for route in s.routes.values():
+            if (route.direction, route.cargo) == (stream.direction, stream.cargo) \
+                    and route.site in sites:
+                starts |= _first_yards(s, route.direction, route.steps)[0]
+        if init.at not in starts:
+            yield (f"initial_state[{i}].at", init.at,
+                   f"a road, or a yard where the route of {init.stream} starts {sorted(starts)}")

@@ -318,15 +318,15 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str,
         ax.set_ylim(len(c) - 0.5, -0.5)
         ax.axvline(0, color="black", lw=0.8)
         name, unit = NAMES.get(metric, (metric, ""))
-        where = "" if scope == "system" else f" — {scope}"
-        ax.set_title(f"{name}{where}, {STATS.get(stat, stat)}", fontsize="small")
-        ax.set_xlabel(f"difference from {baseline} ({unit})", fontsize="small")
-        ax.set_ylabel("scenario", fontsize="small")
+        if metric == "road_queue" and scope != "system":
+            name = f"queue on {scope}"
+        ax.set_title(f"{name}, {STATS.get(stat, stat)}", fontsize="small", wrap=True)
+        ax.set_xlabel(f"difference ({unit})", fontsize="small")
         ax.tick_params(labelsize="small")
     for ax in axes[len(keys):]:
         fig.delaxes(ax)
-    fig.suptitle(f"Difference from {baseline} (paired, common random numbers; intervals "
-                 f"hold together for these {len(keys)} figures)")
+    fig.suptitle(f"Difference from {baseline}\n(common random numbers; the {len(keys)} "
+                 "intervals hold together)", fontsize="medium")
     fig.legend(handles=[Patch(color=BETTER, label="significantly better"),
                         Patch(color=WORSE, label="significantly worse"),
                         Patch(color=NEUTRAL, label="not significant")],

@@ -322,6 +322,7 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str,
             name = f"queue on {scope}"
         ax.set_title(f"{name}, {STATS.get(stat, stat)}", fontsize="small", wrap=True)
         ax.set_xlabel(f"difference ({unit})", fontsize="small")
+        ax.set_ylabel("scenario", fontsize="small")
         ax.tick_params(labelsize="small")
     for ax in axes[len(keys):]:
         fig.delaxes(ax)

@@ -20,7 +20,7 @@ import gatesim
 from gatesim import cli
 from gatesim.experiments import run as run_module
 from gatesim.experiments import sweep as sweep_module
-from tests.test_output_safety import TINY
+from tests.conftest import TINY
 
 FUZZ = settings(max_examples=int(60 * float(os.environ.get("GATESIM_FUZZ_SCALE", "1"))),
                 deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -13,8 +13,7 @@ import pytest
 import yaml
 
 from gatesim import cli
-from tests.conftest import SMALL_GATE
-from tests.test_output_safety import TINY
+from tests.conftest import SMALL_GATE, TINY
 
 CAPPED = "lanes.main.export.daily_cap.total=5"
 """The small gate with the other side accepting 5 exports a day: the backlog grows."""

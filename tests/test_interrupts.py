@@ -28,17 +28,9 @@ from gatesim.errors import GatesimError
 from gatesim.experiments import run as experiment
 from gatesim.experiments import workers
 from gatesim.scenario.loader import load_scenario
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TINY
 
 CLI = [sys.executable, "-m", "gatesim.cli"]
-TINY = """\
-name: tiny
-clock: {start: 2024-01-01 00:00, horizon_days: 3, warmup_days: 0}
-yards: {queue: {slots: 20}}
-stages: {server: {servers: 1, yard: queue, service: {dist: exponential, mean: 10, unit: min}}}
-arrivals: {a: {direction: import, cargo: general, rate_per_day: 100}}
-routes: {only: {direction: import, cargo: general, steps: [{stage: server}]}}
-"""
 LONG = ["--days", "2000", "--records", "none"]  # a few seconds per replication
 KEPT = "*/replication-*"  # a finished replication kept on disk (not a hidden temporary)
 

@@ -21,16 +21,7 @@ import pytest
 
 from gatesim import cli
 from gatesim.output.destination import Destination
-from tests.conftest import ROOT
-
-TINY = """\
-name: tiny
-clock: {start: 2024-01-01 00:00, horizon_days: 3, warmup_days: 0}
-yards: {queue: {slots: 20}}
-stages: {server: {servers: 1, yard: queue, service: {dist: exponential, mean: 10, unit: min}}}
-arrivals: {a: {direction: import, cargo: general, rate_per_day: 100}}
-routes: {only: {direction: import, cargo: general, steps: [{stage: server}]}}
-"""
+from tests.conftest import ROOT, TINY
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from gatesim.experiments.frames import replications_frame
 from gatesim.experiments.guard import MAX_MEMORY, expected_memory
 from gatesim.experiments.names import result_keys
 from gatesim.scenario.loader import load_scenario
-from tests.conftest import ROOT, SMALL_GATE
-from tests.test_output_safety import TINY
+from tests.conftest import ROOT, SMALL_GATE, TINY
 
 
 @pytest.fixture

@@ -9,11 +9,13 @@ written and is reported in one line (exit 1); results already there are left as 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,14 +84,29 @@ def _failed(out: Path, exc: OSError) -> WriteFailed:
                        "replaced")
 
 
-def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
-    """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records)."""
-    out = Path(out)
+@contextlib.contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A staging directory beside ``out``, published in its place when the block succeeds and
+    removed when it fails; an OSError (a full disk) becomes one line, exit 1."""
     try:
         tmp = staging_dir(out)
     except OSError as exc:
         raise _failed(out, exc) from None
     try:
+        yield tmp
+        publish(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise _failed(out, exc) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
+    """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records)."""
+    out = Path(out)
+    with _staged(out) as tmp:
         write_csv(result.summary, tmp / "summary.csv")
         write_csv(result.replications, tmp / "replications.csv")
         write_csv(result.timeseries, tmp / "timeseries.csv")
@@ -103,36 +120,18 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
             "replication_values": result.replications.to_dict(orient="records"),
         }
         write_json(doc, tmp / "summary.json")
-        publish(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise _failed(out, exc) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 
 def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
     """comparison.csv / comparison.json, and each scenario's run in ``out/<name>/``."""
     out = Path(out)
-    try:
-        tmp = staging_dir(out)
-    except OSError as exc:
-        raise _failed(out, exc) from None
-    try:
+    with _staged(out) as tmp:
         write_csv(c.table, tmp / "comparison.csv")
         write_json({"generator": GENERATOR, **c.meta,
                     "rows": c.table.to_dict(orient="records")}, tmp / "comparison.json")
         for result in c.results:
             write_run(result, tmp / result.scenario.name, records=records)
-        publish(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise _failed(out, exc) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

@@ -69,10 +69,10 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
             return m.left(truck, turned_back=True)
         if i == 0:
             station = first  # a choice of lanes was made once, on arrival
-        else:
+            place = station.place
+        else:  # move on from the last server (or lane) into this step's yard
             station = step if isinstance(step, Station) else m.choose_station(step, truck)
-        place = station.place
-        if i > 0:  # move on from the last server (or lane) into this step's yard
+            place = station.place
             now = env.now
             if kept is not None:
                 kept.return_to_slot(now)

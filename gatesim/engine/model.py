@@ -90,7 +90,7 @@ class Model:
         self.env = env = simpy.Environment()
         self.horizon = s.clock.horizon_days * 24
         if s.clock.warmup_days == "auto":
-            raise ValueError("resolve warmup_days='auto' before building a model (experiment.run)")
+            raise ValueError("resolve warmup_days='auto' before building a model (experiments.run)")
         self.warmup = s.clock.warmup_days * 24
         self.rec = Recorder()
         self.system = Level()

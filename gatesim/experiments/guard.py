@@ -1,8 +1,9 @@
-"""Protecting the machine and the user's results: work estimates, memory, overwrites.
+"""Protecting the machine: work and memory estimates, checked before any work.
 
-An absurd scenario (10⁹ trucks, a century of simulated time) is refused before it starts,
-with the estimate and the flag that overrides it. An unstable system is NOT refused: a
-disruption whose backlog grows without bound is a legitimate study (experiment.stability).
+An absurd scenario (10⁹ trucks, a century of simulated time, a grid of a million points) is
+refused before it starts, with the estimate and the flag that overrides it. An unstable system
+is NOT refused: a disruption whose backlog grows without bound is a legitimate study
+(run.stability). What may be overwritten is output's concern (output/destination.py).
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ from itertools import accumulate
 
 from gatesim.errors import shown
 from gatesim.scenario.calendar import is_ever_open
+from gatesim.scenario.resources import variability_problems
 from gatesim.scenario.schema import (
     TURN_AWAY,
     ArrivalStream,
@@ -43,6 +44,16 @@ def _conditions(s: Scenario) -> Iterator[tuple[str, dict]]:
             yield f"{path}.when", step.when
     for lname, lane in s.lanes.items():
         yield f"lanes.{lname}.eligible", lane.eligible
+        for direction in ("export", "import"):
+            side = lane.side(direction)
+            for i, cond in enumerate(side.priority if side is not None else []):
+                yield f"lanes.{lname}.{direction}.priority[{i}]", cond
+    for name, stage in s.stages.items():
+        for i, cond in enumerate(stage.priority):
+            yield f"stages.{name}.priority[{i}]", cond
+    for name, acc in s.acceptances.items():
+        for i, cond in enumerate(acc.priority):
+            yield f"acceptances.{name}.priority[{i}]", cond
     for cname, cal in s.calendars.items():
         for i, rule in enumerate(cal.weekly):
             for j, w in enumerate(rule.windows):
@@ -135,6 +146,7 @@ def _problems(s: Scenario) -> Iterator[Problem]:
             yield f"initial_state[{i}].stream", init.stream, "a stream defined under arrivals"
         if init.at not in places:
             yield f"initial_state[{i}].at", init.at, f"one of the yards or roads {sorted(places)}"
+    yield from variability_problems(s)
     for rname, route in s.routes.items():
         problem = _ends_early(s, rname, route)
         if problem:

@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     ConfigDict,
     Discriminator,
     Field,
@@ -22,7 +21,6 @@ from pydantic import (
 )
 
 from gatesim.fields import (
-    MAX_COUNT,
     MAX_HOURS,
     MAX_RATE_PER_DAY,
     ClockTime,
@@ -32,7 +30,6 @@ from gatesim.fields import (
     Hours,
     Multiplier,
     Name,
-    NoBool,
     NonNegFloat,
     PosFloat,
     Probability,
@@ -40,24 +37,24 @@ from gatesim.fields import (
     Weight,
     clock_hours,
 )
+from gatesim.scenario.base import AttrCondition, Direction, Strict
 from gatesim.scenario.distributions import Distribution
+from gatesim.scenario.variability import (
+    Acceptance,
+    Capacity,
+    DailyCap,
+    Factor,
+    FactorRef,
+    Priority,
+    Stoppage,
+)
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-Direction = Literal["export", "import"]
-AttrCondition = dict[Name, bool | str]
 TURN_AWAY = "turn_away"
 MIN_GAP_H = 24 / MAX_RATE_PER_DAY
 """The shortest mean inter-arrival time (0.0864 s): a stream's law may bring no more trucks a
 day than ``rate_per_day`` may."""
-CAPACITY_MIN, CAPACITY_MAX = 1e-6, 100_000.0
-"""Trucks a lane admits per hour: its headway 1/capacity stays within a million hours (longer
-than any horizon) and above 0.036 s (a lane admitting more has no queue worth simulating)."""
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
 
 class Clock(Strict):
     start: dt.datetime = Field(description="local (Hanoi) date and hour at t = 0")
@@ -154,17 +151,39 @@ class Stage(Strict):
     service: Distribution
     yard: str = Field(description="the yard or road where trucks wait for this stage")
     calendar: str | None = None
+    servers_factor: FactorRef | None = Field(
+        None, description="day-to-day factor on the servers on duty (rounded ⌊s·F + U⌋)")
+    priority: Priority = Field(default_factory=list)
 
 
 class LaneSide(Strict):
-    """One direction of a lane: where trucks wait for it, how fast it admits, when it runs."""
+    """One direction of a lane: where trucks wait for it, how fast it admits, when it runs.
+
+    Its admission is its own (``capacity_per_hour``, ``daily_cap``) or an ``acceptance``
+    shared with other lanes, never both."""
 
     yard: str
-    capacity_per_hour: Annotated[float, Field(ge=CAPACITY_MIN, le=CAPACITY_MAX), NoBool]
+    capacity_per_hour: Capacity | None = None
     calendar: str | None = None
-    daily_cap: dict[Name, Annotated[int, Field(ge=0, le=MAX_COUNT), NoBool]] = Field(
+    daily_cap: DailyCap = Field(
         default_factory=dict, description="other side's acceptance per day by cargo, or 'total'"
     )
+    acceptance: str | None = Field(None, description="an acceptance shared with other lanes")
+    rate_factor: FactorRef | None = None
+    cap_factor: FactorRef | None = None
+    priority: Priority = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_admission(self) -> LaneSide:
+        own = [k for k in ("capacity_per_hour", "rate_factor", "cap_factor")
+               if getattr(self, k) is not None] + (["daily_cap"] if self.daily_cap else []) + (
+            ["priority"] if self.priority else [])
+        if self.acceptance is not None and own:
+            raise ValueError(f"{own[0]} belongs to the shared acceptance "
+                             f"{self.acceptance!r}: give it there, not on the lane side")
+        if self.acceptance is None and self.capacity_per_hour is None:
+            raise ValueError("give capacity_per_hour, or an acceptance shared with other lanes")
+        return self
 
 
 class Lane(Strict):
@@ -201,6 +220,10 @@ class ArrivalStream(Strict):
     weekday_multipliers: dict[Weekday, Multiplier] = Field(default_factory=dict)
     date_multipliers: list[DateMultiplier] = Field(default_factory=list, max_length=1000)
     interarrival: Distribution | None = None
+    replay: str | None = Field(
+        None, description="a CSV file of trucks to replay (path relative to the scenario file)")
+    daily_factor: FactorRef | None = Field(
+        None, description="day-to-day factor on the rate (mean 1), beside the multipliers")
     attributes: dict[Name, Probability] = Field(default_factory=dict)
 
     @field_validator("interarrival")
@@ -213,8 +236,14 @@ class ArrivalStream(Strict):
 
     @model_validator(mode="after")
     def _one_law(self) -> ArrivalStream:
-        if (self.rate_per_day is None) == (self.interarrival is None):
-            raise ValueError("give exactly one of rate_per_day or interarrival")
+        laws = [k for k in ("rate_per_day", "interarrival", "replay") if getattr(self, k)]
+        if len(laws) != 1:
+            raise ValueError("give exactly one of rate_per_day, interarrival or replay")
+        if self.replay is not None and isinstance(self.site, dict):
+            raise ValueError("a replayed stream names one site, or gives each truck's in a "
+                             "'site' column of its file")
+        if self.daily_factor is not None and self.rate_per_day is None:
+            raise ValueError("daily_factor scales rate_per_day: give rate_per_day")
         if self.hourly_profile is not None and sum(self.hourly_profile) <= 0:
             raise ValueError("hourly_profile must have a positive hour")
         if isinstance(self.site, dict) and abs(sum(self.site.values()) - 1) > 1e-9:
@@ -317,3 +346,8 @@ class Scenario(Strict):
     arrivals: dict[Name, ArrivalStream] = Field(min_length=1)
     routes: dict[Name, Route] = Field(min_length=1)
     initial_state: list[InitialTrucks] = Field(default_factory=list)
+    factors: dict[Name, Factor] = Field(
+        default_factory=dict, description="day-to-day factors shared by the resources naming them")
+    stoppages: dict[Name, Stoppage] = Field(default_factory=dict)
+    acceptances: dict[Name, Acceptance] = Field(
+        default_factory=dict, description="the other side's intake shared by several lanes")

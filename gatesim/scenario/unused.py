@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from gatesim.scenario.schema import ChooseStep, LaneStep, Scenario, StageStep, Step
 
 NAMED = {"yards": "yard", "stages": "stage", "lanes": "lane", "calendars": "calendar",
-         "arrivals": "arrival stream", "routes": "route", "cargo": "cargo class"}
+         "arrivals": "arrival stream", "routes": "route", "cargo": "cargo class",
+         "factors": "factor", "stoppages": "stoppage", "acceptances": "acceptance"}
 """Mappings whose keys name things of the scenario (by section → what one is called)."""
 
 
@@ -58,11 +59,21 @@ def unused(s: Scenario) -> tuple[str, object, str] | None:
     used_yards = {st.yard for st in s.stages.values()} | {side.yard for side in sides} | {
         init.at for init in s.initial_state}
     used_calendars = {st.calendar for st in s.stages.values()} | {
-        side.calendar for side in sides}
+        side.calendar for side in sides} | {a.calendar for a in s.acceptances.values()}
+    used_acceptances = {side.acceptance for side in sides}
+    refs = [stage.servers_factor for stage in s.stages.values()] + [
+        a.daily_factor for a in s.arrivals.values()] + [
+        getattr(x, k) for x in [*sides, *s.acceptances.values()]
+        for k in ("rate_factor", "cap_factor")]
+    used_factors = {r for r in refs if isinstance(r, str)}
     checks = (("stages", s.stages, used_stages, "a route step uses"),
               ("lanes", s.lanes, used_lanes, "a route step uses"),
               ("yards", s.yards, used_yards, "a stage, a lane side or initial_state waits in"),
-              ("calendars", s.calendars, used_calendars, "a stage or a lane side follows"))
+              ("calendars", s.calendars, used_calendars,
+               "a stage, a lane side or an acceptance follows"),
+              ("factors", s.factors, used_factors,
+               "a stage, a lane side, an acceptance or a stream names"),
+              ("acceptances", s.acceptances, used_acceptances, "a lane side names"))
     for section, defined, used, by in checks:
         for name in defined:
             if name not in used:

@@ -138,7 +138,7 @@ def test_an_open_lane_beats_a_closed_one_whatever_its_queue():
     m.env.run(until=6.9)  # 06:54: the day lane opens in 6 minutes
     night = m.by_lane[("night_lane", "export")]
     night.pool.queue.value = 50  # 100 minutes of trucks ahead at 30/h
-    truck = m._new_truck(0, m._draws_for("t").next_row())
+    truck = m.new_truck(0, m.draws_for("t").next_row())
     assert m.choose_station(truck.path[0], truck) is night
 
 

@@ -1,9 +1,11 @@
 """Arrival times of one stream: a non-homogeneous Poisson process by exact inversion.
 
 The rate is piecewise constant per local clock hour (daily rate × 24-hour profile ×
-day-of-week × date-range multipliers). The next arrival solves Λ(t') = Λ(t) + E with E ~ Exp(1)
-on the cumulative intensity, so no draw is wasted (unlike thinning) and arrival *k* always
-uses draw *k*. A stream may instead give a plain inter-arrival distribution (validation).
+day-of-week × date-range multipliers × the day's random factor, if any), so given the day's
+factor the arrivals are an exact non-homogeneous Poisson process. The next arrival solves
+Λ(t') = Λ(t) + E with E ~ Exp(1) on the cumulative intensity, so no draw is wasted (unlike
+thinning) and arrival *k* always uses draw *k*. A stream may instead give a plain
+inter-arrival distribution (validation).
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from a skewed distribution, multipliers stacked on a peak hour -- would never le
 advance (memory grows by ~190 MB/s), so it ends in an error instead."""
 
 
-def hourly_rates(spec: ArrivalStream, start: dt.datetime, hours: int) -> list[float]:
-    """Arrival rate (trucks per hour) in each simulation hour [h, h+1) of the horizon."""
+def hourly_rates(spec: ArrivalStream, start: dt.datetime, hours: int,
+                 day_factor: list[float] | None = None) -> list[float]:
+    """Arrival rate (trucks per hour) in each simulation hour [h, h+1) of the horizon;
+    ``day_factor``: the stream's day-to-day factor, one value per local date from the start."""
     assert spec.rate_per_day is not None
     profile = spec.hourly_profile or [1.0] * 24
     mean = sum(profile) / 24
@@ -42,6 +46,8 @@ def hourly_rates(spec: ArrivalStream, start: dt.datetime, hours: int) -> list[fl
     for m in spec.date_multipliers:
         for d in range(max(0, (m.start - first).days), min(days, (m.end - first).days + 1)):
             factors[d] *= m.factor
+    if day_factor is not None:
+        factors = [f * day_factor[d] for d, f in enumerate(factors)]
     rates = []
     for h in range(hours):
         t = start + dt.timedelta(hours=h)
@@ -54,7 +60,7 @@ class ArrivalClock:
 
     def __init__(
         self, spec: ArrivalStream, name: str, start: dt.datetime, horizon_h: float,
-        seed: int, replication: int,
+        seed: int, replication: int, day_factor: list[float] | None = None,
     ) -> None:
         gen = stream(seed, replication, f"{name}/arrivals")
         self.name = name
@@ -67,7 +73,7 @@ class ArrivalClock:
             self._gap = Block(gen, spec.interarrival.ppf_h)
             self._cum: list[float] | None = None
         else:
-            self._rates = hourly_rates(spec, start, math.ceil(horizon_h))
+            self._rates = hourly_rates(spec, start, math.ceil(horizon_h), day_factor)
             self._cum = [0.0, *accumulate(self._rates)]
             self._gap = Block(gen, lambda u: -np.log1p(-u))
 

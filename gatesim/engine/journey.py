@@ -86,7 +86,7 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
             if visits is not None:
                 visits.append((*last_visit, env.now))
         kept = place if i < last and waits_in(path[i + 1], place) else None
-        wait = station.pool.request(truck, place, kept is not None)
+        wait = station.pool.request(truck, place, kept is not None, station.door)
         if wait is not None:
             yield wait
         start = env.now
@@ -94,7 +94,7 @@ def journey(env: simpy.Environment, truck: Truck, m: Border, road: Place | None 
         if truck.counted:
             waits[station.index].add(start - ready)
         if station.is_lane:  # admitted onto the lane, then across it
-            yield env.timeout(station.headway)
+            yield env.timeout(station.pool.headway)
             station.pool.release()
             station.crossing.add(1, env.now)
             yield env.timeout(truck.draws[station.transit_col])

@@ -21,13 +21,15 @@ from gatesim.engine.accounts import SAMPLE_EVERY, Accounts, CargoAccount
 from gatesim.engine.arrivals import ArrivalClock
 from gatesim.engine.journey import journey
 from gatesim.engine.monitors import Level
-from gatesim.engine.network import Place, Pool, Road, Station, choose_lane, places_of, waiting_in
+from gatesim.engine.network import Place, Road, Station, choose_lane, places_of, waiting_in
 from gatesim.engine.observe import Observer
 from gatesim.engine.records import Recorder, ReplicationOutput
+from gatesim.engine.replayed import replayed
+from gatesim.engine.resources import Resources
 from gatesim.engine.rng import TruckDraws
 from gatesim.engine.trucks import TURN_BACK, Truck, TruckClass
 from gatesim.errors import GatesimError
-from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.replay import Kind, replay_of
 from gatesim.scenario.schema import (
     TURN_AWAY,
     ChooseStep,
@@ -125,41 +127,32 @@ class Model:
         self.default_road = self.places[s.roads[0]]
         self.roads = [self.places[r] for r in s.roads]
 
-    def _intervals(self, calendar: str | None) -> list:
-        cal = self.s.calendars[calendar] if calendar else None
-        return compile_calendar(cal, self.s.clock.start, self.horizon)
-
     def _build_stations(self) -> None:
-        s, env = self.s, self.env
+        s = self.s
         self.stations: list[Station] = []
         self.by_stage: dict[str, Station] = {}
         self.by_lane: dict[tuple[str, str], Station] = {}
         self.purposes: list[tuple[str, Callable]] = []
+        res = self.resources = Resources(s, self.env, self.seed, self.replication, self.horizon)
         for name, stage in s.stages.items():
-            i = len(self.stations)
-            pool = Pool(env, name, i, stage.servers, self._intervals(stage.calendar), {}, 0.0,
-                        self.horizon)
             col = self._purpose(f"service:{name}", stage.service.ppf_h)
-            st = Station(name, i, self.places[stage.yard], pool, col)
+            st = Station(name, len(self.stations), self.places[stage.yard],
+                         res.stage(name, stage), col)
             self.stations.append(st)
             self.by_stage[name] = st
-        start = s.clock.start
         for name, lane in s.lanes.items():
             transit = self._purpose(f"crossing:{name}", lane.crossing_time.ppf_h)
-            cap_day = (24 - (start.hour + lane.cap_clock_offset_h) % 24) % 24
             for direction in ("export", "import"):
                 side = lane.side(direction)
                 if side is None:
                     continue
-                i = len(self.stations)
-                scope = f"{name}.{direction}"
-                pool = Pool(env, scope, i, 1, self._intervals(side.calendar), side.daily_cap,
-                            cap_day, self.horizon)
-                st = Station(scope, i, self.places[side.yard], pool, -1, is_lane=True,
-                             lane=name, headway=1 / side.capacity_per_hour, transit_col=transit,
-                             eligible=lane.eligible)
+                pool, door = res.lane_side(name, direction, side, lane.cap_clock_offset_h)
+                st = Station(f"{name}.{direction}", len(self.stations), self.places[side.yard],
+                             pool, -1, is_lane=True, lane=name, transit_col=transit,
+                             eligible=lane.eligible, door=door)
                 self.stations.append(st)
                 self.by_lane[(name, direction)] = st
+        res.start_stoppages()
 
     def _purpose(self, name: str, transform: Callable) -> int:
         self.purposes.append((name, transform))
@@ -201,21 +194,30 @@ class Model:
             for key, r in self.routes.items()}
 
     # --- trucks ---------------------------------------------------------------------------
-    def _truck_class(self, stream: int, draws: list[float]) -> TruckClass:
-        """The class of a truck of ``stream``: its site and attributes, from its own draws."""
+    def _truck_class(self, stream: int, draws: list[float], kind: Kind | None = None
+                     ) -> TruckClass:
+        """The class of a truck of ``stream``: its site and attributes from its own draws,
+        or as a replayed row gives them (``kind``: what the row says; the rest is drawn)."""
         spec, shares, fixed = self._stream_specs[stream]
-        if fixed is not None:
+        if fixed is not None and kind is None:
             return fixed
-        site = spec.site
+        direction, cargo, site = spec.direction, spec.cargo, spec.site
+        if kind is None:
+            attrs = tuple([draws[c] < p for c, p in shares])
+        else:
+            direction, cargo, site, given = kind.direction, kind.cargo, kind.site, dict(
+                kind.attributes)
+            attrs = tuple([given[n] if n in given else draws[c] < p
+                           for n, (c, p) in zip(self.attr_cols, shares, strict=True)])
         if isinstance(site, dict):
             site = pick(site, draws[self.site_col])
-        key = (stream, site, tuple([draws[c] < p for c, p in shares]))
+        key = (stream, direction, cargo, site, attrs)
         cls = self.classes.get(key)
         if cls is None:
-            attrs = dict(zip(self.attr_cols, key[2], strict=True))
-            values = {"direction": spec.direction, "cargo": spec.cargo, "site": site, **attrs}
-            cls = self.classes[key] = TruckClass(len(self.classes), spec.direction, spec.cargo,
-                                                 site, values)
+            values = {"direction": direction, "cargo": cargo, "site": site,
+                      **dict(zip(self.attr_cols, attrs, strict=True))}
+            cls = self.classes[key] = TruckClass(len(self.classes), direction, cargo, site,
+                                                 values)
             self.acc.new_class()
         return cls
 
@@ -245,8 +247,9 @@ class Model:
                     return True
         return False
 
-    def _new_truck(self, stream: int, draws: list[float]) -> Truck:
-        cls = self._truck_class(stream, draws)
+    def new_truck(self, stream: int, draws: list[float], kind: Kind | None = None) -> Truck:
+        """Truck *k* of ``stream`` with its row of draws (and a replayed row's ``kind``)."""
+        cls = self._truck_class(stream, draws, kind)
         route_key = (cls.direction, cls.cargo, cls.site)
         # the path depends only on the class and the option each branch takes
         key = (cls.index, *[option_index(cum, draws[col])
@@ -274,16 +277,22 @@ class Model:
 
     def _source(self, index: int, name: str):
         s = self.s
-        clock = ArrivalClock(s.arrivals[name], name, s.clock.start, self.horizon, self.seed,
-                             self.replication)
-        draws = self._draws_for(name)
+        spec = s.arrivals[name]
+        if spec.replay is not None:
+            yield from replayed(self, index, name, replay_of(s, name))
+            return
+        factor = None if spec.daily_factor is None else self.resources.factors.series(
+            spec.daily_factor, f"arrivals.{name}.daily_factor")
+        clock = ArrivalClock(spec, name, s.clock.start, self.horizon, self.seed,
+                             self.replication, factor)
+        draws = self.draws_for(name)
         env = self.env
         while (t := clock.next()) < math.inf:
             yield env.timeout(t - env.now)
-            truck = self._new_truck(index, draws.next_row())
+            truck = self.new_truck(index, draws.next_row())
             env.process(journey(env, truck, self))
 
-    def _draws_for(self, owner: str) -> TruckDraws:
+    def draws_for(self, owner: str) -> TruckDraws:
         return TruckDraws(self.seed, self.replication, owner, self.purposes)
 
     def _initial_trucks(self) -> None:
@@ -292,10 +301,10 @@ class Model:
         where their route's first step waits."""
         names = list(self.s.arrivals)
         for i, init in enumerate(self.s.initial_state):
-            draws = self._draws_for(f"{init.stream}/initial")
+            draws = self.draws_for(f"{init.stream}/initial")
             at = self.places[init.at]
             for _ in range(init.count):
-                truck = self._new_truck(names.index(init.stream), draws.next_row())
+                truck = self.new_truck(names.index(init.stream), draws.next_row())
                 if not at.is_road:
                     first = waiting_in(truck.path[0], at)
                     if first is None:
@@ -372,7 +381,9 @@ class Model:
             names=self.names(), warmup_h=self.warmup, horizon_h=self.horizon,
             accounts=self.acc, n_arrived=self.n_arrived, inside=len(inside), crossed=crossed,
             daily_in_system=self.observer.daily_in_system,
-            runtime_s=time.perf_counter() - t0, events=events)
+            runtime_s=time.perf_counter() - t0, events=events,
+            stopped_h=self.resources.stopped_hours(self.warmup, self.horizon),
+            daily_caps=self.resources.daily_caps, daily_factors=self.resources.factors.drawn)
 
     def names(self) -> dict[str, Any]:
         return {

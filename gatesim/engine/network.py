@@ -1,27 +1,23 @@
-"""The physical network built from a scenario: places (yards, roads), server pools, stations.
+"""The physical network built from a scenario: places (yards, roads) and stations.
 
-A *place* holds parked trucks (a yard with slots, or an unlimited road). A *pool* is a group of
-servers (customs officers, inspection bays, a lane's admission) whose on-duty count follows a
-calendar, which may be open only to some trucks, and which may be limited by the other side's
-daily acceptance cap. A *station* is where a route step is served: a stage's pool, or one
-direction of a lane, with the place its trucks wait in. All are plain Python objects around
-SimPy events: the truck's journey (journey.py) asks them for a slot or a server and they
-answer in FIFO order.
+A *place* holds parked trucks (a yard with slots, or an unlimited road). A *station* is where a
+route step is served: a stage's pool of servers, or one direction of a lane (its own admission
+pool, or a door onto an acceptance it shares with other lanes; see pool.py), with the place its
+trucks wait in. All are plain Python objects around SimPy events: the truck's journey
+(journey.py) asks them for a slot or a server and they answer in FIFO order.
 """
 
 from __future__ import annotations
 
 import math
-from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import simpy
 
-from gatesim.engine.monitors import Integral, Level
+from gatesim.engine.monitors import Level
+from gatesim.engine.pool import Door, Pool
 from gatesim.errors import GatesimError
-from gatesim.scenario.calendar import ALWAYS, Interval
 
 if TYPE_CHECKING:
     from gatesim.engine.trucks import Truck, TruckClass
@@ -112,187 +108,19 @@ class Road(Place):
     vacate = leave
 
 
-class Pool:
-    """Servers on a calendar, FIFO among the trucks that may be served now.
-
-    Waiting trucks are kept in one FIFO per truck class, so a class that the window or the
-    daily cap excludes does not hold up the others, and eligibility is decided per class.
-    """
-
-    def __init__(
-        self,
-        env: simpy.Environment,
-        name: str,
-        index: int,
-        servers: int,
-        intervals: list[Interval],
-        daily_cap: dict[str, int],
-        cap_day_start: float,
-        horizon: float,
-    ) -> None:
-        self.env, self.name, self.index = env, name, index
-        self.default_servers = servers
-        self.capacity = 0
-        self.only: tuple[tuple[str, bool | str], ...] = ()
-        self.busy = 0
-        """Servers holding a truck (serving it, or held by a full yard downstream)."""
-        self.intervals = intervals
-        self._ends = [iv.end for iv in intervals]
-        self.on_duty = Integral()
-        self.queue = Level()
-        self.used = Integral()
-        """Busy servers while on duty, min(busy, on duty); utilisation = its area / on_duty's."""
-        self.queues: dict[int, deque[tuple[int, simpy.Event, Truck, Place, bool]]] = {}
-        self._seq = 0
-        self._eligible: dict[int, bool] = {}
-        self.cap_total = daily_cap.get("total")
-        self.cap_cargo = {k: v for k, v in daily_cap.items() if k != "total"}
-        self.has_cap = bool(daily_cap)
-        self.open_to_all = not self.has_cap
-        """No window restriction and no cap: every truck may start when a server is free."""
-        self.served_today: dict[str, int] = {}
-        self.served_total_today = 0
-        self.next_cap_day = cap_day_start if cap_day_start > 0 else cap_day_start + 24.0
-        """When the other side's next cap day starts (the first one at t = 0 is not a change)."""
-        env.process(self._timetable(intervals, cap_day_start, horizon))
-
-    # --- the calendar and the daily cap -------------------------------------------------------
-    def _timetable(self, intervals: list[Interval], cap_day: float, horizon: float):
-        # (time, order, change): a new cap day comes before a window opening at the same time.
-        changes: list[tuple[float, int, Callable[[], None]]] = []
-        for iv in intervals:
-            servers = iv.servers or self.default_servers
-            changes.append((iv.start, 1, lambda s=servers, o=iv.only: self._set(s, o)))
-            if iv.end < ALWAYS:
-                changes.append((iv.end, 1, lambda: self._set(0, ())))
-        if self.has_cap:
-            day = cap_day
-            while day < horizon:
-                if day > 0:
-                    changes.append((day, 0, self._new_cap_day))
-                day += 24.0
-        changes.sort(key=lambda c: (c[0], c[1]))
-        for t, _, change in changes:
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            change()
-            self._dispatch()
-
-    def _set(self, capacity: int, only: tuple[tuple[str, bool | str], ...]) -> None:
-        now = self.env.now
-        self.on_duty.add(capacity - self.capacity, now)
-        self.capacity = capacity
-        used = min(self.busy, capacity)
-        if used != self.used.value:
-            self.used.add(used - self.used.value, now)
-        if only != self.only:
-            self.only = only
-            self._eligible.clear()
-        self.open_to_all = not only and not self.has_cap
-
-    def _new_cap_day(self) -> None:
-        self.served_today = {}
-        self.served_total_today = 0
-        self.next_cap_day = self.env.now + 24.0
-
-    def admits(self, cls: TruckClass) -> bool:
-        """May a truck of this class start service now (window restriction and daily cap)?"""
-        ok = self._eligible.get(cls.index)
-        if ok is None:
-            ok = self._eligible[cls.index] = cls.satisfies(self.only)
-        if ok and self.has_cap:
-            return self._cap_has_room(cls)
-        return ok
-
-    def _cap_has_room(self, cls: TruckClass) -> bool:
-        if self.cap_total is not None and self.served_total_today >= self.cap_total:
-            return False
-        cap = self.cap_cargo.get(cls.cargo)
-        return cap is None or self.served_today.get(cls.cargo, 0) < cap
-
-    def wait_to_open(self, cls: TruckClass, now: float) -> float:
-        """Hours from ``now`` until this pool may start a truck of ``cls`` (servers aside):
-        0 while a window open to the truck runs and today's cap has room; else until the next
-        such window (from the next cap day when today's cap is used up); inf if none is left.
-        Computed only when a truck chooses between lanes."""
-        t = now
-        if self.has_cap and not self._cap_has_room(cls):
-            if self.cap_total == 0 or self.cap_cargo.get(cls.cargo) == 0:
-                return math.inf
-            t = max(now, self.next_cap_day)
-        intervals = self.intervals
-        for i in range(bisect_right(self._ends, t), len(intervals)):
-            iv = intervals[i]
-            if not iv.only or cls.satisfies(iv.only):
-                return max(iv.start, t) - now
-        return math.inf
-
-    # --- requests -----------------------------------------------------------------------------
-    def request(self, truck: Truck, place: Place, keep_slot: bool = False
-                ) -> simpy.Event | None:
-        """Take a server for the truck, which then leaves ``place`` (keeping its slot there
-        when ``keep_slot``). None when a server was free (nothing to wait for), else an event
-        that fires when one is the truck's."""
-        cls = truck.cls
-        if self.busy < self.capacity and (self.open_to_all or self.admits(cls)):
-            self._grant(truck, place, keep_slot)
-            return None
-        ev = self.env.event()
-        self.queue.add(1, self.env.now)
-        self._seq += 1
-        q = self.queues.get(cls.index)
-        if q is None:
-            q = self.queues[cls.index] = deque()
-        q.append((self._seq, ev, truck, place, keep_slot))
-        return ev
-
-    def _grant(self, truck: Truck, place: Place, keep_slot: bool) -> None:
-        now = self.env.now
-        self.busy += 1
-        self.used.add(1, now)  # granted only while busy < capacity: on duty
-        if keep_slot:
-            place.keep_slot(now)
-        else:
-            place.leave(now)
-            truck.at = None
-        if self.has_cap:
-            cls = truck.cls
-            self.served_total_today += 1
-            self.served_today[cls.cargo] = self.served_today.get(cls.cargo, 0) + 1
-
-    def release(self) -> None:
-        if self.busy <= self.capacity:  # otherwise this server was on overtime
-            self.used.add(-1, self.env.now)
-        self.busy -= 1
-        if self.queue.value:
-            self._dispatch()
-
-    def _dispatch(self) -> None:
-        while self.busy < self.capacity:
-            best = None
-            for q in self.queues.values():
-                if q and (best is None or q[0][0] < best[0][0]) and self.admits(q[0][2].cls):
-                    best = q
-            if best is None:
-                return
-            _, ev, truck, place, keep_slot = best.popleft()
-            self.queue.add(-1, self.env.now)
-            self._grant(truck, place, keep_slot)
-            ev.succeed()
-
-
 class Station:
     """Where a step is served: a stage's servers, or one direction of a lane."""
 
-    __slots__ = ("scope", "index", "place", "pool", "col", "transit_col", "headway",
+    __slots__ = ("scope", "index", "place", "pool", "door", "col", "transit_col",
                  "is_lane", "lane", "eligible", "crossing", "crossed")
 
     def __init__(self, scope: str, index: int, place: Place, pool: Pool, col: int,
-                 is_lane: bool = False, lane: str = "", headway: float = 0.0,
-                 transit_col: int = -1, eligible: dict | None = None) -> None:
-        """``scope``: the station's name in results (a stage, or ``<lane>.<direction>``)."""
+                 is_lane: bool = False, lane: str = "", transit_col: int = -1,
+                 eligible: dict | None = None, door: Door | None = None) -> None:
+        """``scope``: the station's name in results (a stage, or ``<lane>.<direction>``);
+        ``door``: the lane side's way onto a shared acceptance (``pool``), else None."""
         self.scope, self.index, self.place, self.pool = scope, index, place, pool
-        self.col, self.transit_col, self.headway = col, transit_col, headway
+        self.col, self.transit_col, self.door = col, transit_col, door
         self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
         self.crossing = Level()
         self.crossed = 0
@@ -315,8 +143,8 @@ def choose_lane(options: tuple[Station, ...], cls: TruckClass, now: float, u: fl
     for st in options:
         if not cls.satisfies(st.eligible):
             continue
-        closed = st.pool.wait_to_open(cls, now)
-        key = (closed > 0, closed + st.pool.queue.value * st.headway)
+        closed = st.pool.wait_to_open(cls, now, st.door)
+        key = (closed > 0, closed + st.pool.queue.value * st.pool.headway)
         if not best or key < best_key:
             best, best_key = [st], key
         elif key == best_key:

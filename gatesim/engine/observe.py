@@ -13,6 +13,7 @@ import simpy
 from gatesim.engine.monitors import Integral, Level
 from gatesim.engine.network import Place, Station
 from gatesim.engine.records import LevelSummary
+from gatesim.engine.resources import Resources
 
 
 class Watched(Protocol):
@@ -25,6 +26,7 @@ class Watched(Protocol):
     all_roads: Level
     places: dict[str, Place]
     stations: list[Station]
+    resources: Resources
 
 
 class HourlySeries:
@@ -61,6 +63,8 @@ class Observer:
             keys.append(("queue_length", st.scope))
             if st.is_lane:
                 keys += [("crossing", st.scope), ("departures", st.scope)]
+        self._stopped = list(m.resources.stopped().values())
+        keys += [("stopped", scope) for scope in m.resources.stopped()]  # 1 while stopped
         self.timeseries = HourlySeries(keys)
         self.daily_in_system: list[float] = []
         self._integral_before_reset = self._day_start = 0.0
@@ -120,6 +124,7 @@ class Observer:
             if st.is_lane:
                 row += [st.crossing.value, st.crossed - self._crossed[st.index]]
                 self._crossed[st.index] = st.crossed
+        row += [int(bool(r.stops.active)) for r in self._stopped]
         self.timeseries.append(hour, row)
 
     def finish(self) -> tuple[dict[tuple[str, str], LevelSummary], dict[str, float]]:

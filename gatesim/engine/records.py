@@ -71,6 +71,12 @@ class ReplicationOutput:
     horizon_h: float = 0.0
     runtime_s: float = 0.0
     events: int = 0
+    stopped_h: dict[str, float] = field(default_factory=dict)
+    """Hours each resource a stoppage names was stopped within [warm-up, horizon]."""
+    daily_caps: dict[str, list[int]] = field(default_factory=dict)
+    """The other side's total cap on each cap day (day 0 holds t = 0), where it varies."""
+    daily_factors: dict[str, list[float]] = field(default_factory=dict)
+    """Every day-to-day factor series drawn, by its stream name (``factor:<name>``)."""
 
     @property
     def arrivals(self) -> np.ndarray:

@@ -95,6 +95,9 @@ def _rows(out: ReplicationOutput) -> Iterator[Row]:
                 yield metric, scope, stat, getattr(s, stat)
     for scope, u in out.utilisation.items():
         yield "utilisation", scope, "mean", u
+    for scope, hours in out.stopped_h.items():
+        yield "stopped_h", scope, "total", hours
+        yield "stopped_h", scope, "share", hours / (out.horizon_h - out.warmup_h)
 
     refused = sum(acc.turned_away.values())
     yield "turned_away", "system", "count", float(refused)

@@ -12,6 +12,7 @@ import difflib
 
 from gatesim.errors import GatesimError
 from gatesim.experiments.metrics import TURNED_BACK_SCOPES
+from gatesim.scenario.resources import resolve
 from gatesim.scenario.schema import Scenario
 
 TALLY = ("mean", "p50", "p90", "p95", "max")
@@ -32,6 +33,12 @@ def scopes(s: Scenario) -> dict[str, list[str]]:
             "budgets": [k for k, c in s.cargo.items() if c.time_budget_h is not None]}
 
 
+def stopped_scopes(s: Scenario) -> list[str]:
+    """The resources some stoppage names (stage, lane side, acceptance), in scenario order."""
+    return list(dict.fromkeys(sc for spec in s.stoppages.values() for target in spec.at
+                              for sc in resolve(s, target) or []))
+
+
 def result_keys(s: Scenario) -> dict[str, tuple[list[str], tuple[str, ...]]]:
     """metric → (its scopes, its stats) for scenario ``s``."""
     k = scopes(s)
@@ -47,6 +54,7 @@ def result_keys(s: Scenario) -> dict[str, tuple[list[str], tuple[str, ...]]]:
         "queue_length": (k["stations"], TALLY),
         "crossing": ([x for x in k["lanes"] if "." in x], TALLY),
         "utilisation": (k["stations"], ("mean",)),
+        "stopped_h": (stopped_scopes(s), ("total", "share")),
         "turned_away": ([*system, *k["yards"]], ("count", "per_day")),
         "in_system_end": (system, ("count",)),
         "censored_wait_h": (system, (*TALLY, "count")),

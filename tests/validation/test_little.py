@@ -127,7 +127,7 @@ def test_lanes_crossing(run, visits):
     for st in m.stations:
         if st.is_lane:
             mine = visits["station"] == st.index
-            expected = overlap(visits["start"][mine] + st.headway, visits["left"][mine],
+            expected = overlap(visits["start"][mine] + st.pool.headway, visits["left"][mine],
                                m.warmup, WINDOW_END_H)
             assert areas[("crossing", st.scope)] == pytest.approx(expected, rel=REL), st.scope
 
@@ -140,7 +140,7 @@ def test_at_servers(run, visits):
                     if metric in ("yard_occupancy", "crossing")
                     or (metric, scope) == ("road_queue", "system"))
     lane = np.isin(visits["station"], [st.index for st in m.stations if st.is_lane])
-    headway = np.array([st.headway for st in m.stations])[visits["station"]]
+    headway = np.array([st.pool.headway for st in m.stations])[visits["station"]]
     until = np.where(lane, visits["start"] + headway, visits["left"])
     expected = overlap(visits["start"], until, m.warmup, WINDOW_END_H)
     kept = visits["kept"]  # at a server but counted in its yard too

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from gatesim.errors import ScenarioError, shown
 from gatesim.scenario.references import check_references
+from gatesim.scenario.replay import anchor, replay_of
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.unused import invented
 
@@ -254,6 +255,7 @@ def resolve_document(path: Path, file: str | None = None,
         cycle = " -> ".join(r.name for r in [*(r for r, *_ in _chain), real])
         raise ScenarioError(_chain[-1][1], "extends", shown(cycle), "no cycle of extends")
     doc = read_yaml(path, file, _chain[-1][1:] if _chain else None)
+    anchor(doc, path.parent)
     parent = doc.pop("extends", None)
     if parent is None:
         return doc, [(file, doc)]
@@ -422,6 +424,9 @@ def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None
         parts = [int(p) if p.isdigit() else p
                  for p in path.replace("[", ".").replace("]", "").split(".")]
         raise ScenarioError(_origin(parts, sources, list(assigned)), path, value, expected)
+    for name, stream in scenario.arrivals.items():
+        if stream.replay is not None:
+            replay_of(scenario, name)  # a fault in the file is found now, not in a worker
     return scenario
 
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from gatesim.engine.trucks import Truck, TruckClass
 
 Only = tuple[tuple[str, bool | str], ...]
+URGENCY = 1 << 48
+"""Dispatch orders waiting trucks by rank × URGENCY + arrival sequence number: a class ranked
+higher always goes first, FIFO within it (fewer than 2⁴⁸ requests in any run)."""
 
 
 class Place(Protocol):
@@ -134,7 +137,8 @@ class Pool:
         """Busy servers while on duty, min(busy, on duty); utilisation = its area / on_duty's."""
         self.stops = Stops()
         self.queues: dict[object, deque[tuple[int, simpy.Event, Truck, Place, bool]]] = {}
-        self._door: dict[object, Door | None] = {}
+        self._lines: list[tuple[deque, Door | None, int]] = []
+        """Each queue with its door and its class's urgency (rank × URGENCY), for dispatch."""
         self._seq = 0
         self._eligible: dict[int, bool] = {}
         self.priority = priority
@@ -258,7 +262,7 @@ class Pool:
         q = self.queues.get(key)
         if q is None:
             q = self.queues[key] = deque()
-            self._door[key] = door
+            self._lines.append((q, door, self.rank(cls) * URGENCY))
         q.append((self._seq, ev, truck, place, keep_slot))
         return ev
 
@@ -296,24 +300,21 @@ class Pool:
         """Start waiting trucks while servers are free: of the queues whose first truck may
         start, the most urgent class's, the earliest arrival first."""
         while self.busy < self.capacity and self.queue.value:
-            best = best_key = None
-            for key, q in self.queues.items():
-                if not q:
-                    continue
-                cls = q[0][2].cls
-                order = (self.rank(cls), q[0][0]) if self.priority else (0, q[0][0])
-                if best_key is not None and order >= best_key:
-                    continue
-                door = self._door[key]
-                if self.admits(cls) and (door is None or door.allows(cls)):
-                    best, best_key = key, order
+            best = best_door = None
+            best_order = math.inf
+            for q, door, urgency in self._lines:
+                if q:
+                    head = q[0]
+                    order = urgency + head[0]
+                    if order < best_order and (self.open_to_all or self.admits(head[2].cls)) and (
+                            door is None or door.allows(head[2].cls)):
+                        best, best_door, best_order = q, door, order
             if best is None:
                 return
-            _, ev, truck, place, keep_slot = self.queues[best].popleft()
+            _, ev, truck, place, keep_slot = best.popleft()
             now = self.env.now
             self.queue.add(-1, now)
-            door = self._door[best]
-            if door is not None:
-                door.queue.add(-1, now)
+            if best_door is not None:
+                best_door.queue.add(-1, now)
             self._grant(truck, place, keep_slot)
             ev.succeed()

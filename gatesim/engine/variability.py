@@ -22,6 +22,7 @@ from typing import Protocol
 import numpy as np
 import simpy
 from scipy import special, stats
+from simpy.events import URGENT
 
 from gatesim.engine.rng import stream
 from gatesim.scenario.calendar import Interval
@@ -123,11 +124,18 @@ Change = tuple[float, int, Callable[[], None]]
 
 
 def timetable(env: simpy.Environment, changes: list[Change]):
-    """The process that applies a resource's timetable changes in time order."""
+    """The process that applies a resource's timetable changes in time order.
+
+    A change is scheduled as an urgent event, so it takes effect before any departure or
+    arrival at the same instant (a window holds from its start: a truck logged at 19:00
+    finds a 19:00 closing already done, whatever was scheduled first)."""
     changes.sort(key=lambda c: (c[0], c[1]))
     for t, _, change in changes:
         if t > env.now:
-            yield env.timeout(t - env.now)
+            at = env.event()
+            at._ok, at._value = True, None  # a timeout with URGENT instead of NORMAL priority
+            env.schedule(at, URGENT, t - env.now)
+            yield at
         change()
 
 

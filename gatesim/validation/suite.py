@@ -28,6 +28,7 @@ from gatesim.experiments.stats import paired_difference, t_interval
 from gatesim.scenario.loader import load_scenario
 from gatesim.scenario.schema import Scenario
 from gatesim.validation import theory
+from gatesim.validation.trace import trace_row
 
 CASES_DIR = Path(__file__).with_name("cases")
 COLUMNS = ["case", "metric", "theory", "simulated", "ci_low", "ci_high", "rel_error",
@@ -346,8 +347,10 @@ def run_case(case: Case, quick: bool = False, workers: int = 1) -> list[dict]:
 
 
 def run_validation(quick: bool = False, workers: int = 1) -> pd.DataFrame:
-    """Every registered case, one row per checked quantity (columns ``COLUMNS``)."""
+    """Every registered case, one row per checked quantity (columns ``COLUMNS``), then the
+    replayed trace checked departure by departure (the same at every size)."""
     rows = [row for case in CASES for row in run_case(case, quick, workers)]
+    rows.append(trace_row())
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

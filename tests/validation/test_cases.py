@@ -38,7 +38,7 @@ def test_case_matches_theory(case):
 def test_quick_validation_passes():
     df = validation.run_validation(quick=True, workers=2)
     assert list(df.columns) == validation.COLUMNS
-    assert len(df) == sum(len(c.checks) for c in validation.CASES)
+    assert len(df) == sum(len(c.checks) for c in validation.CASES) + 1  # + the replayed trace
     table = validation.format_table(df)
     assert df["passed"].all(), "\n" + table
     assert table.splitlines()[-1] == f"{len(df)} of {len(df)} checks passed"

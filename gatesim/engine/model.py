@@ -10,9 +10,7 @@ import datetime as dt
 import gc
 import math
 import time
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
-from itertools import accumulate
+from collections.abc import Callable
 from typing import Any
 
 import simpy
@@ -27,12 +25,19 @@ from gatesim.engine.records import Recorder, ReplicationOutput
 from gatesim.engine.replayed import replayed
 from gatesim.engine.resources import Resources
 from gatesim.engine.rng import TruckDraws
+from gatesim.engine.routes import (
+    branch_names,
+    choose_steps,
+    cumulative,
+    has_lane_choice,
+    option_index,
+    pick,
+)
 from gatesim.engine.trucks import TURN_BACK, Truck, TruckClass
 from gatesim.errors import GatesimError
 from gatesim.scenario.replay import Kind, replay_of
 from gatesim.scenario.schema import (
     TURN_AWAY,
-    ChooseStep,
     ExitStep,
     LaneStep,
     Scenario,
@@ -42,43 +47,6 @@ from gatesim.scenario.schema import (
 
 Audit = Callable[["Model"], None]
 RECORDS = {"all": 1, "sample": SAMPLE_EVERY, "none": 0}
-
-
-def option_index(cumulative: list[float], u: float) -> int:
-    """The option whose share interval holds uniform ``u`` (the last one if rounding leaves
-    ``u`` beyond the total): the one rule for branches, sites and the path cache."""
-    return min(bisect_right(cumulative, u), len(cumulative) - 1)
-
-
-def pick(shares: dict[str, float], u: float) -> str:
-    return list(shares)[option_index(list(accumulate(shares.values())), u)]
-
-
-def _choose_steps(steps: list[Step]) -> Iterator[ChooseStep]:
-    for step in steps:
-        if isinstance(step, ChooseStep):
-            yield step
-            for option in step.options.values():
-                yield from _choose_steps(option.steps)
-
-
-def _branch_names(steps: list[Step]) -> Iterator[str]:
-    return (step.choose for step in _choose_steps(steps))
-
-
-def _has_lane_choice(steps: list[Step]) -> bool:
-    """Does a step of these (or of a branch among them) offer several lanes?"""
-    for step in steps:
-        if isinstance(step, LaneStep) and not isinstance(step.lane, str) and len(step.lane) > 1:
-            return True
-        if isinstance(step, ChooseStep) and any(_has_lane_choice(o.steps)
-                                                for o in step.options.values()):
-            return True
-    return False
-
-
-def _cumulative(step: ChooseStep) -> list[float]:
-    return list(accumulate(o.p for o in step.options.values()))
 
 
 class Model:
@@ -163,7 +131,7 @@ class Model:
         s = self.s
         identity: Callable = lambda u: u  # noqa: E731
         self.branch_cols: dict[str, int] = {}
-        for name in sorted({b for r in s.routes.values() for b in _branch_names(r.steps)}):
+        for name in sorted({b for r in s.routes.values() for b in branch_names(r.steps)}):
             self.branch_cols[name] = self._purpose(f"branch:{name}", identity)
         self.attr_cols: dict[str, int] = {}
         names = sorted(set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes})
@@ -172,7 +140,7 @@ class Model:
         self.site_col = self._purpose("site", identity)
         self.lane_col = -1
         """The truck's draw that breaks a tie between lanes (only when a route offers a choice)."""
-        if any(_has_lane_choice(r.steps) for r in s.routes.values()):
+        if any(has_lane_choice(r.steps) for r in s.routes.values()):
             self.lane_col = self._purpose("lane_choice", identity)
         self.routes = {(r.direction, r.cargo, r.site): r for r in s.routes.values()}
         self._stream_specs: list[tuple] = []
@@ -189,8 +157,8 @@ class Model:
         self._paths: dict[tuple, list] = {}
         """Paths already expanded, by (class, option taken at each branch of its route)."""
         self._route_branches = {
-            key: [(self.branch_cols[step.choose], _cumulative(step))
-                  for step in _choose_steps(r.steps)]
+            key: [(self.branch_cols[step.choose], cumulative(step))
+                  for step in choose_steps(r.steps)]
             for key, r in self.routes.items()}
 
     # --- trucks ---------------------------------------------------------------------------

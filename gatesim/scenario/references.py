@@ -178,7 +178,7 @@ class _GiveUp(Exception):
 
 
 def _possible(shares: dict[str, float]) -> list[str]:
-    """The options a uniform can pick (engine.model.option_index): those with a share, and the
+    """The options a uniform can pick (engine.routes.option_index): those with a share, and the
     last one when rounding leaves the total short of 1."""
     names = list(shares)
     total = list(accumulate(shares.values()))[-1]
@@ -268,7 +268,7 @@ class _Walk:
 
 
     def choose(self, step: ChooseStep, state: State) -> Iterator[tuple[str, State]]:
-        """The options the truck may take (engine.model.option_index on its uniform), each with
+        """The options the truck may take (engine.routes.option_index on its uniform), each with
         the state after it."""
         known = {name: (lo, hi) for name, lo, hi in state[2]}
         lo, hi = known.get(step.choose, (0.0, 1.0))

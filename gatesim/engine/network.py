@@ -112,7 +112,7 @@ class Station:
     """Where a step is served: a stage's servers, or one direction of a lane."""
 
     __slots__ = ("scope", "index", "place", "pool", "door", "col", "transit_col",
-                 "is_lane", "lane", "eligible", "crossing", "crossed")
+                 "is_lane", "lane", "eligible", "crossing", "crossed", "queue")
 
     def __init__(self, scope: str, index: int, place: Place, pool: Pool, col: int,
                  is_lane: bool = False, lane: str = "", transit_col: int = -1,
@@ -122,6 +122,8 @@ class Station:
         self.scope, self.index, self.place, self.pool = scope, index, place, pool
         self.col, self.transit_col, self.door = col, transit_col, door
         self.is_lane, self.lane, self.eligible = is_lane, lane, eligible or {}
+        self.queue = pool.queue if door is None else door.queue
+        """Trucks waiting for this station (at a shared acceptance: for this lane side)."""
         self.crossing = Level()
         self.crossed = 0
 

@@ -82,7 +82,7 @@ class Observer:
         for place in m.places.values():
             yield ("road_queue" if place.is_road else "yard_occupancy"), place.name, place.level
         for st in m.stations:
-            yield "queue_length", st.scope, st.pool.queue
+            yield "queue_length", st.scope, st.queue
             yield "used", st.scope, st.pool.used
             yield "on_duty", st.scope, st.pool.on_duty
             if st.is_lane:
@@ -120,7 +120,7 @@ class Observer:
         row = [m.system.value, m.all_roads.value]
         row += [place.level.value for place in m.places.values()]
         for st in m.stations:
-            row.append(st.pool.queue.value)
+            row.append(st.queue.value)
             if st.is_lane:
                 row += [st.crossing.value, st.crossed - self._crossed[st.index]]
                 self._crossed[st.index] = st.crossed

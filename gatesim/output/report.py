@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import math
 import os
 from importlib import metadata
 from pathlib import Path
@@ -24,9 +23,9 @@ import pandas as pd
 from gatesim.errors import GatesimError, WriteFailed
 from gatesim.experiments import stability
 from gatesim.output import plots, reader
+from gatesim.output.describe import describe, fmt
 from gatesim.output.reader import RunFiles, metric_label
 from gatesim.scenario.loader import validate
-from gatesim.scenario.schema import Calendar, ChooseStep, LaneStep, Scenario, StageStep
 from gatesim.scenario.sources import sources
 
 Kind = Literal["run", "comparison", "sweep"]
@@ -70,16 +69,6 @@ def kind_of(results_dir: Path) -> Kind:
                        "sweep.csv)")
 
 
-def fmt(x: Any) -> str:
-    """A number as a planner reads it: 3 significant figures or so, '–' when missing."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    if isinstance(x, bool | str):
-        return str(x)
-    a = abs(x)
-    return f"{x:,.0f}" if a >= 100 else f"{x:.1f}" if a >= 10 else f"{x:.2f}"
-
-
 def _figure(png: Path) -> dict[str, str]:
     stem = png.stem
     caption = CAPTIONS["sweep" if stem.startswith("sweep") else stem]
@@ -87,58 +76,6 @@ def _figure(png: Path) -> dict[str, str]:
         caption += LEVEL_NOTE
     return {"stem": stem, "caption": caption, "svg": png.with_suffix(".svg").name,
             "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()}
-
-
-# --- the scenario in plain language ---------------------------------------------------------
-def _dist(d: Any) -> str:
-    mean_min = d.mean_h() * 60
-    spread = f", CV {math.sqrt(d.scv()):.2f}" if d.scv() > 0 else ""
-    return f"{d.dist}, mean {fmt(mean_min)} min{spread}"
-
-
-def _when(cond: dict[str, Any]) -> str:
-    """An attribute condition in words: 'preregistered', 'not predeclared', 'site = x'."""
-    return " and ".join(k if v is True else f"not {k}" if v is False else f"{k} = {v}"
-                        for k, v in cond.items())
-
-
-def _steps(steps: list) -> str:
-    parts = []
-    for st in steps:
-        if isinstance(st, StageStep):
-            text = st.stage
-        elif isinstance(st, LaneStep):
-            lanes = [st.lane] if isinstance(st.lane, str) else st.lane
-            text = "lane " + " or ".join(lanes) + (" (shortest queue)" if len(lanes) > 1 else "")
-        elif isinstance(st, ChooseStep):
-            opts = [f"{name} {o.p:.0%}" + (f": {_steps(o.steps)}" if o.steps else "")
-                    for name, o in st.options.items()]
-            text = f"{st.choose} ({'; '.join(opts)})"
-        else:                                   # any other kind of step, by its fields
-            text = " ".join(f"{k} {v}" for k, v in st.model_dump(exclude={"when"}).items())
-        parts.append(text + (f" [if {_when(st.when)}]" if st.when else ""))
-    return " → ".join(parts)
-
-
-def _calendar(cal: Calendar) -> str:
-    rules = []
-    for rule in cal.weekly:
-        days = "every day" if len(rule.days) == 7 else ", ".join(rule.days)
-        wins = ", ".join(f"{w.open}–{w.close}" + (f" ({w.servers} on duty)" if w.servers else "")
-                         + (f" (only {_when(w.only)})" if w.only else "") for w in rule.windows)
-        rules.append(f"{days} {wins or 'closed'}")
-    for o in cal.overrides:
-        span = f"{o.start:%d %b %Y}" + (f" to {o.end:%d %b %Y}" if o.end != o.start else "")
-        wins = ", ".join(f"{w.open}–{w.close}" + (f" (only {_when(w.only)})" if w.only else "")
-                         for w in o.windows)
-        wins = wins or "closed"
-        rules.append(f"{span}: {wins}" + (f" ({o.note})" if o.note not in ("", wins) else ""))
-    offset = f"; on a clock {cal.clock_offset_h:+g} h from Hanoi" if cal.clock_offset_h else ""
-    return "; ".join(rules) + offset
-
-
-def _days(x: float) -> str:
-    return f"{x:g} day" + ("" if x == 1 else "s")
 
 
 def _flat(x: Any, prefix: str = "") -> dict[str, Any]:
@@ -152,53 +89,6 @@ def differences(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, 
     a, b = _flat(base), _flat(other)
     return [(k, a.get(k, "–"), b.get(k, "–")) for k in sorted(a.keys() | b.keys())
             if k != "name" and a.get(k) != b.get(k)]
-
-
-def describe(s: Scenario) -> dict[str, Any]:
-    """The scenario as tables of plain facts (what a planner checks before any number)."""
-    arrivals = []
-    for name, a in s.arrivals.items():
-        rate = a.rate_per_day if a.rate_per_day is not None else 24 / a.interarrival.mean_h()
-        pattern = []
-        if a.hourly_profile:
-            peak = max(range(24), key=a.hourly_profile.__getitem__)
-            pattern.append(f"busiest hour {peak:02d}:00")
-        pattern += [f"{d} ×{m:g}" for d, m in a.weekday_multipliers.items()]
-        pattern += [f"{m.start:%d %b}–{m.end:%d %b} ×{m.factor:g}" for m in a.date_multipliers]
-        shares = {**s.attributes, **a.attributes}
-        arrivals.append({"name": name, "direction": a.direction, "cargo": a.cargo,
-                         "rate": f"{rate:g}", "pattern": ", ".join(pattern) or "steady",
-                         "shares": ", ".join(f"{k} {v:.0%}" for k, v in shares.items())})
-    lanes = []
-    for name, lane in s.lanes.items():
-        for direction in ("export", "import"):
-            side = lane.side(direction)
-            if side:
-                lanes.append({"name": name, "direction": direction,
-                              "capacity": f"{side.capacity_per_hour:g}", "yard": side.yard,
-                              "calendar": side.calendar or "always open",
-                              "caps": ", ".join(f"{k} {v}/day" for k, v in side.daily_cap.items())
-                              or "none", "eligible": _when(lane.eligible) or "all trucks",
-                              "crossing": _dist(lane.crossing_time)})
-    start = s.clock.start
-    return {
-        "name": s.name, "description": s.description,
-        "period": f"{_days(s.clock.horizon_days)} from {start:%a %d %b %Y %H:%M} (Hanoi time)",
-        "warmup": _days(s.clock.warmup_days),
-        "arrivals": arrivals,
-        "stages": [{"name": n, "servers": st.servers, "service": _dist(st.service),
-                    "yard": st.yard, "calendar": st.calendar or "always open"}
-                   for n, st in s.stages.items()],
-        "yards": [{"name": n, "slots": y.slots or "unlimited",
-                   "full": {None: "trucks wait where they are", "turn_away": "trucks turned away"}
-                   .get(y.overflow, f"trucks queue on {y.overflow}")} for n, y in s.yards.items()],
-        "lanes": lanes,
-        "calendars": [{"name": n, "text": _calendar(c)} for n, c in s.calendars.items()],
-        "routes": [{"name": n, "who": f"{r.direction} {r.cargo}" + (f" at {r.site}" if r.site
-                                                                     else ""),
-                    "steps": _steps(r.steps)} for n, r in s.routes.items()],
-        "initial": [f"{i.count} {i.stream} trucks at {i.at}" for i in s.initial_state],
-    }
 
 
 # --- sources and assumptions from the scenario file's comments ----------------------------

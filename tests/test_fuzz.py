@@ -7,13 +7,19 @@ field path -- never another exception, never a hang, never a memory blow-up -- a
 
 ``test_bad_input.py`` enumerates known cases; this module generates them:
 
-- the fixtures (small_gate, mm1, huu_nghi) parsed, mutated field by field (wrong types, zero,
+- the fixtures (small_gate, mm1, huu_nghi, and ``variability``: small_gate with every field of
+  issue 15 in use -- factors, stoppages, acceptances, priority lists, a daily factor and a
+  replayed stream) parsed, mutated field by field (wrong types, zero,
   negative, NaN, inf, huge, empty, unknown keys, renamed or duplicated entries, unicode
   names, deep nests), written back with ``yaml.safe_dump``; unquoted YAML tokens and duplicate
   keys spliced into the dumped text; routes made very long or nested many levels deep;
 - raw text mutations of the fixture files (truncation, insertion, deletion, indentation);
 - ``--set`` overrides, as strings and as a mapping of Python values;
 - ``extends:`` splits, chains, cycles and bad targets;
+- every field of day-to-day variability given values of its own kind at and beyond its
+  bounds (cv, law, values, autocorrelation, stoppage targets, rates, durations, fractions and
+  dates, acceptances, priority lists, daily factors, replay files); what loads must also pass
+  the work guard and run a short replication (or refuse in one line);
 - a handful of enormous or explosive files, loaded in a memory-capped child with a deadline;
 - the CLI on a small sample.
 
@@ -27,6 +33,7 @@ remove its mark and its ``KNOWN_BUGS`` entry. ``GATESIM_FUZZ_SCALE=10`` fuzzes t
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import copy
 import datetime as dt
@@ -50,10 +57,13 @@ from hypothesis import HealthCheck, example, given, note, settings
 from hypothesis import strategies as st
 
 from gatesim import GatesimError, Scenario, ScenarioError, load_scenario
+from gatesim.engine.model import run_replication
 from gatesim.errors import one_line
+from gatesim.experiments.guard import check_work, expected_trucks
 from gatesim.fields import MAX_HOURS
 from gatesim.scenario.distributions import CV_MAX, CV_MIN, UNIT_HOURS
 from gatesim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
+from gatesim.scenario.replay import ReplayError
 from gatesim.scenario.schema import MIN_GAP_H
 
 pytestmark = pytest.mark.skipif(
@@ -63,10 +73,61 @@ pytestmark = pytest.mark.skipif(
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
+REPLAY = "gate_log.csv"  # the variability fixture's replayed file, beside every scenario file
+REPLAY_TEXT = ("hours,cargo,preregistered,service:release\n1,general,yes,0.2\n2.5,,no,\n"
+               "30,general,no,\n")
+
+
+def _variability_text() -> str:
+    """small_gate (2 days) with every field of issue 15 in use: a shared factor (servers, an
+    acceptance's rate, a lane's cap, a stream's demand), inline factors of every law, a shared
+    acceptance with its calendar, cap and priority, priority lists, random partial and dated
+    stoppages, and a replayed stream."""
+    doc = yaml.safe_load((TESTS / "scenarios" / "small_gate.yaml").read_text(encoding="utf-8"))
+    doc["name"] = "variability"
+    doc["clock"].update({"horizon_days": 2, "warmup_days": 0.5})
+    doc["factors"] = {"cn_side": {"law": "gamma", "cv": 0.2, "autocorrelation": 0.5}}
+    doc["acceptances"] = {"pingxiang": {
+        "capacity_per_hour": 25, "daily_cap": {"fresh": 25, "total": 60},
+        "calendar": "gate_export", "cap_clock_offset_h": 1, "rate_factor": "cn_side",
+        "cap_factor": {"law": "empirical", "values": [0.8, 1, 1.2], "autocorrelation": 0.3},
+        "priority": [{"cargo": "fresh"}]}}
+    lanes = doc["lanes"]
+    lanes["main"]["export"] = {"yard": "staging", "acceptance": "pingxiang",
+                               "calendar": "gate_export"}
+    lanes["smart"]["export"] = {"yard": "staging", "acceptance": "pingxiang"}
+    lanes["main"]["import"].update({"rate_factor": {"law": "lognormal", "cv": 0.3},
+                                    "cap_factor": "cn_side", "daily_cap": {"total": 70},
+                                    "priority": [{"preregistered": True}]})
+    doc["stages"]["documents"].update({"servers_factor": "cn_side",
+                                       "priority": [{"predeclared": True}, {"cargo": "fresh"}]})
+    doc["stages"]["release"]["servers_factor"] = {"law": "gamma", "cv": 0.4}
+    doc["arrivals"]["export_fresh"]["daily_factor"] = {"cv": 0.25}
+    doc["arrivals"]["export_general"]["daily_factor"] = "cn_side"
+    doc["arrivals"]["replayed"] = {"direction": "import", "cargo": "general", "replay": REPLAY}
+    doc["stoppages"] = {
+        "outage": {"at": ["inspection", "main.import"], "rate_per_day": 0.5,
+                   "duration": {"dist": "exponential", "mean": 2, "unit": "h"}, "fraction": 0.5},
+        "strike": {"at": ["pingxiang", "smart"],
+                   "dated": [{"start": dt.datetime(2024, 2, 9, 6),
+                              "end": dt.datetime(2024, 2, 9, 12), "note": "known"}]},
+    }
+    return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _with_replay(folder: Path) -> Path:
+    (folder / REPLAY).write_text(REPLAY_TEXT, encoding="utf-8")
+    return folder
+
+
+VARIABILITY_DIR = _with_replay(Path(tempfile.mkdtemp(prefix="gatesim_fuzz_")))
+atexit.register(shutil.rmtree, VARIABILITY_DIR, ignore_errors=True)
+(VARIABILITY_DIR / "variability.yaml").write_text(_variability_text(), encoding="utf-8")
 FIXTURES = {
     "small_gate": TESTS / "scenarios" / "small_gate.yaml",
     "mm1": TESTS / "validation" / "mm1.yaml",
     "huu_nghi": ROOT / "scenarios" / "huu_nghi.yaml",
+    "variability": VARIABILITY_DIR / "variability.yaml",
 }
 TEXTS = {name: path.read_text(encoding="utf-8") for name, path in FIXTURES.items()}
 DOCS = {name: yaml.safe_load(text) for name, text in TEXTS.items()}
@@ -104,7 +165,7 @@ def _breaks(text: object) -> bool:
 
 KNOWN_BUGS: dict = {}
 """Bug id -> predicate on the exception that escaped: a known bug's signature is counted and
-tolerated by the general properties while it has its own strict xfail test. None is open."""
+tolerated by the general properties while it has its own strict xfail test."""
 
 
 def known_bug(exc: BaseException) -> str | None:
@@ -164,6 +225,11 @@ def check_refusal(err: ScenarioError, files: set[str], names: set[str]) -> None:
     text = str(err)
     assert isinstance(err, GatesimError)
     assert "\n" not in text and len(text.splitlines()) == 1, f"not one line: {text!r}"
+    if isinstance(err, ReplayError):  # '<csv>[, line n][, column c]: got …; expected … (<where>)'
+        assert text.startswith(one_line(err.file)) and err.expected, text
+        assert re.fullmatch(r"arrivals\.[^.]+\.replay", err.where), text
+        assert text.endswith(f"({one_line(err.where)})"), text
+        return
     assert text.startswith(f"{one_line(err.file)}: "), text  # control characters escaped
     assert err.expected, text
     if err.file != "--set":  # a malformed --set names --set itself; otherwise a file
@@ -212,7 +278,7 @@ def attempt(path: Path | str, overrides=(), *, cls: str, files: set[str] | None 
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("fuzz")
+    return _with_replay(tmp_path_factory.mktemp("fuzz"))
 
 
 def dump(doc: object) -> str:
@@ -695,6 +761,328 @@ def test_distribution_at_its_bounds_is_refused_or_drawable(law, role):
         assert CV_MIN <= spec.cv <= CV_MAX
 
 
+# --- day-to-day variability: every new field, values of its own kind at and beyond bounds ----
+# What loads must also be answerable: the work guard gives an estimate (or refuses in one line)
+# and a short replication runs (or ends in one GatesimError line) -- a traceback from the engine
+# on a scenario the loader accepted is the bug this section looks for.
+
+RUN_SECONDS = 20.0  # watchdog for one short replication (a healthy one takes < 0.5 s)
+RUN_TRUCKS = 20_000  # a loaded scenario bigger than this (or longer than RUN_DAYS) is not run
+RUN_DAYS = 10
+VAR_DOC = DOCS["variability"]
+RESOURCES = ["documents", "inspection", "quarantine", "release", "main", "smart", "main.export",
+             "main.import", "smart.export", "pingxiang"]
+TYPOS = ["inspectoin", "main.sideways", "smart.import", "main.", ".export", "pingxang", "cn_sid",
+         "", "Main", "documents ", "a.b.c"]
+START = dt.datetime(2024, 2, 8)
+cv_num = st.one_of(st.sampled_from([0, 5e-324, 1e-300, 1e-9, 1e-4, 1e-3, 0.2, 1.0, 2.0,
+                                    math.nextafter(2.0, 3.0), 15, -0.2, math.nan, math.inf,
+                                    True, "0.2", None]), st.floats(0, 3))
+share_num = st.one_of(st.sampled_from([0, 5e-324, 1e-9, 0.5, 0.99, math.nextafter(0.99, 1), 1,
+                                       1.5, -0.1, math.nan, True, None]), st.floats(0, 1))
+factor_values = st.one_of(
+    st.lists(st.one_of(st.sampled_from([0.0, 5e-324, 1e-300, 1.0, 1e300, 1e308, -1.0,
+                                        math.inf, math.nan]), st.floats(0, 10)),
+             min_size=0, max_size=6),
+    st.sampled_from([[0, 0], [5e-324, 0], [1e308, 1e308], "1, 2", 3]),
+    st.builds(lambda: [1.0] * 10_001))  # one value too many
+factor_law = st.sampled_from(["gamma", "lognormal", "empirical", "weibull", "Gamma", None])
+
+
+@st.composite
+def factor_st(draw) -> object:
+    """A factor as written: a name (defined or not), or a mapping with some of its fields."""
+    if draw(st.booleans()):
+        return draw(st.sampled_from(["cn_side", "cn_sid", "demand", "", "1x", None, 0.2, {}]))
+    spec: dict = {}
+    for key, strategy in (("law", factor_law), ("cv", cv_num), ("values", factor_values),
+                          ("autocorrelation", share_num),
+                          ("note", st.sampled_from(["", "x" * 300, "a\nb"])),
+                          ("mean", st.just(1.0))):
+        if draw(st.integers(0, 3)) == 0 if key not in ("law", "cv") else draw(st.booleans()):
+            spec[key] = draw(strategy)
+    return spec
+
+
+when_st = st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 1, 1)) | st.sampled_from([
+    START, START - dt.timedelta(hours=1), START + dt.timedelta(days=2),
+    START + dt.timedelta(days=400), dt.datetime(1, 1, 1), dt.datetime(9999, 12, 31, 23),
+    "2024-02-09 06:00+07:00", "2024-02-09", "tomorrow", None, 5])
+
+
+@st.composite
+def dated_st(draw) -> list:
+    out = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = draw(when_st)
+        if isinstance(start, dt.datetime) and 1 < start.year < 9999 and draw(st.booleans()):
+            end = start + draw(st.sampled_from([dt.timedelta(0), dt.timedelta(minutes=1),
+                                                dt.timedelta(hours=6), dt.timedelta(days=-1),
+                                                dt.timedelta(days=3)]))
+        else:
+            end = draw(when_st)
+        out.append({"start": start, "end": end})
+    return out
+
+
+at_st = st.lists(st.sampled_from(RESOURCES + TYPOS), min_size=0, max_size=4) | st.sampled_from(
+    ["inspection", [[]], None])
+rate_st = st.sampled_from([0, 5e-324, 1e-9, 0.5, 24, math.nextafter(24, 25), 1e9, -1, math.nan,
+                           True, None])
+attr_name = st.sampled_from(["predeclared", "preregistered", "cargo", "direction", "site",
+                             "channel", "predclared", "reefer", ""])
+attr_value = st.sampled_from([True, False, "fresh", "general", "frsh", "export", "import",
+                              "green", "red", "blue", "yes", 1, None, 1.5])
+priority_st = st.lists(st.dictionaries(attr_name, attr_value, max_size=2), max_size=4) | (
+    st.sampled_from([[{}], {"cargo": "fresh"}, "fresh", [{"cargo": "fresh"}] * 21]))
+acceptance_st = st.sampled_from(["pingxiang", "pingxang", "", None, 5, ["pingxiang"]])
+capacity_st = st.sampled_from([0, 1e-7, 1e-6, 1, 25, 1e5, 1e5 + 1, -1, math.nan, True, None])
+cap_st = st.dictionaries(st.sampled_from(["total", "fresh", "general", "frsh"]),
+                         st.sampled_from([0, 1, 60, 10**6, 10**6 + 1, -1, 1.5, True]),
+                         max_size=3)
+replay_st = st.sampled_from([REPLAY, f"./{REPLAY}", f"sub/../{REPLAY}", "missing.csv", "", ".",
+                             "/", "/dev/null", "gate_log.yaml", REPLAY.upper(), f"{REPLAY}\x00",
+                             None, 5, [REPLAY]])
+offset_st = st.sampled_from([-12, -12.5, 0, 1, 14, 14.5, 23, math.nan])
+SIDE = "lanes.main.import"
+ACC = "acceptances.pingxiang"
+VAR_FIELDS: list[tuple[str, st.SearchStrategy]] = [
+    # factors, shared and inline, on every kind of holder
+    ("factors.cn_side", factor_st()),
+    ("factors.cn_side.cv", cv_num), ("factors.cn_side.law", factor_law),
+    ("factors.cn_side.values", factor_values), ("factors.cn_side.autocorrelation", share_num),
+    ("factors.spare", factor_st()),
+    ("factors", st.sampled_from([{}, None, [], {"cn_side": None}])),
+    ("stages.documents.servers_factor", factor_st()),
+    ("stages.release.servers_factor", factor_st()),
+    ("stages.release.servers_factor.cv", cv_num),
+    (f"{SIDE}.rate_factor", factor_st()), (f"{SIDE}.cap_factor", factor_st()),
+    (f"{ACC}.rate_factor", factor_st()), (f"{ACC}.cap_factor", factor_st()),
+    (f"{ACC}.cap_factor.values", factor_values),
+    ("arrivals.export_fresh.daily_factor", factor_st()),
+    ("arrivals.export_general.daily_factor", factor_st()),
+    ("arrivals.import_general.daily_factor", factor_st()),
+    ("arrivals.replayed.daily_factor", factor_st()),
+    # stoppages
+    ("stoppages.outage.at", at_st), ("stoppages.strike.at", at_st),
+    ("stoppages.outage.rate_per_day", rate_st), ("stoppages.strike.rate_per_day", rate_st),
+    ("stoppages.outage.duration", dist_st), ("stoppages.strike.duration", dist_st),
+    ("stoppages.outage.fraction", share_num), ("stoppages.strike.fraction", share_num),
+    ("stoppages.outage.dated", dated_st()), ("stoppages.strike.dated", dated_st()),
+    ("stoppages.strike.dated.0.start", when_st), ("stoppages.strike.dated.0.end", when_st),
+    ("stoppages.spare", st.fixed_dictionaries({"at": at_st, "rate_per_day": rate_st,
+                                               "dated": dated_st()})),
+    # acceptances and the lane sides sharing them
+    ("lanes.main.export.acceptance", acceptance_st),
+    ("lanes.smart.export.acceptance", acceptance_st),
+    ("lanes.main.import.acceptance", acceptance_st),
+    ("lanes.smart.export.capacity_per_hour", capacity_st),
+    ("lanes.main.export.daily_cap", cap_st), ("lanes.smart.export.rate_factor", factor_st()),
+    (f"{ACC}.capacity_per_hour", capacity_st), (f"{ACC}.daily_cap", cap_st),
+    (f"{ACC}.calendar", st.sampled_from(["gate_import", "gate_exprt", None, ""])),
+    (f"{ACC}.cap_clock_offset_h", offset_st),
+    ("acceptances.spare", st.fixed_dictionaries({"capacity_per_hour": capacity_st})),
+    ("acceptances", st.sampled_from([{}, None, []])),
+    # priority lists
+    ("stages.documents.priority", priority_st), ("stages.release.priority", priority_st),
+    (f"{SIDE}.priority", priority_st), (f"{ACC}.priority", priority_st),
+    ("lanes.smart.export.priority", priority_st),
+    # demand: a replayed stream beside the laws it replaces
+    ("arrivals.replayed.replay", replay_st), ("arrivals.export_fresh.replay", replay_st),
+    ("arrivals.replayed.rate_per_day", st.sampled_from([10, None, 0])),
+    ("arrivals.replayed.interarrival", dist_st),
+    ("arrivals.replayed.site", st.sampled_from(["north", None, {"a": 0.5, "b": 0.5}, ""])),
+    ("arrivals.replayed.hourly_profile", st.sampled_from([[1] * 24, [0] * 24, []])),
+    ("arrivals.replayed.weekday_multipliers", st.sampled_from([{"mon": 2}, {"mun": 2}])),
+    ("arrivals.export_fresh.interarrival", dist_st),
+    ("arrivals.export_fresh.rate_per_day", st.sampled_from([None, 1e6, 1e-9, 40])),
+    ("clock.horizon_days", st.sampled_from([0.25, 1, 2, 3, 8, 400, 36600])),
+    ("clock.start", st.sampled_from([START, START + dt.timedelta(days=1),
+                                     dt.datetime(2024, 2, 9, 7), dt.datetime(2023, 2, 8)])),
+]
+
+
+def _put(doc: object, dotted: str, value: object) -> None:
+    """Set ``dotted`` (a digit indexes a list) to ``value``, or remove it when value is
+    DELETE; a path whose parent is gone (an earlier change) is left alone."""
+    *parents, last = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    node = doc
+    for part in parents:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return
+    if isinstance(node, dict):
+        if value is DELETE:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
+        if value is DELETE:
+            del node[last]
+        else:
+            node[last] = value
+
+
+good_factor = st.one_of(
+    st.just("cn_side"),
+    st.builds(lambda law, cv, ac: {"law": law, "cv": cv, "autocorrelation": ac},
+              st.sampled_from(["gamma", "lognormal"]), st.floats(CV_MIN, 2), st.floats(0, 0.99)),
+    st.builds(lambda vs, ac: {"law": "empirical", "values": vs, "autocorrelation": ac},
+              st.lists(st.floats(0, 10), min_size=2, max_size=8).filter(lambda v: sum(v) > 0.01),
+              st.floats(0, 0.99)))
+good_dated = st.lists(st.builds(
+    lambda h, d: {"start": START + dt.timedelta(hours=h), "end": START + dt.timedelta(hours=h + d)},
+    st.integers(-12, 60), st.integers(1, 30)), min_size=1, max_size=3)
+good_priority = st.lists(st.sampled_from([
+    {"cargo": "fresh"}, {"predeclared": True}, {"preregistered": False}, {"channel": "red"},
+    {"cargo": "general", "predeclared": True}, {"direction": "import"}]), max_size=4)
+GOOD = {  # values of the field's own kind within its bounds: the scenario often still loads
+    "factors.cn_side": good_factor, "factors.cn_side.cv": st.floats(CV_MIN, 2),
+    "factors.cn_side.law": st.sampled_from(["gamma", "lognormal"]),
+    "factors.cn_side.autocorrelation": st.floats(0, 0.99),
+    "stages.documents.servers_factor": good_factor, "stages.release.servers_factor": good_factor,
+    "stages.release.servers_factor.cv": st.floats(CV_MIN, 2),
+    f"{SIDE}.rate_factor": good_factor, f"{SIDE}.cap_factor": good_factor,
+    f"{ACC}.rate_factor": good_factor, f"{ACC}.cap_factor": good_factor,
+    f"{ACC}.cap_factor.values": st.lists(st.floats(0.01, 10), min_size=2, max_size=8),
+    "arrivals.export_fresh.daily_factor": good_factor,
+    "arrivals.export_general.daily_factor": good_factor,
+    "arrivals.import_general.daily_factor": good_factor,
+    "stoppages.outage.at": st.lists(st.sampled_from(RESOURCES[:4] + ["main.import"]),
+                                    min_size=1, max_size=4),
+    "stoppages.strike.at": st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=4),
+    "stoppages.outage.rate_per_day": st.floats(0.01, 24),
+    "stoppages.outage.duration": st.builds(
+        lambda m, u: {"dist": "exponential", "mean": m, "unit": u}, st.floats(0.1, 10),
+        st.sampled_from(["min", "h"])),
+    "stoppages.outage.fraction": st.floats(0.01, 1), "stoppages.strike.fraction": st.just(1),
+    "stoppages.outage.dated": good_dated, "stoppages.strike.dated": good_dated,
+    "stoppages.strike.dated.0.start": st.builds(lambda h: START + dt.timedelta(hours=h),
+                                                st.integers(-24, 20)),
+    "stoppages.strike.dated.0.end": st.builds(lambda h: START + dt.timedelta(hours=h),
+                                              st.integers(31, 100)),
+    "lanes.main.export.acceptance": st.just("pingxiang"),
+    "lanes.smart.export.acceptance": st.just("pingxiang"),
+    f"{ACC}.capacity_per_hour": st.floats(1e-3, 1e3),
+    f"{ACC}.daily_cap": st.dictionaries(st.sampled_from(["total", "fresh", "general"]),
+                                        st.integers(0, 200), max_size=3),
+    f"{ACC}.calendar": st.sampled_from(["gate_import", "gate_export"]),
+    f"{ACC}.cap_clock_offset_h": st.floats(-12, 14),
+    "stages.documents.priority": good_priority, "stages.release.priority": good_priority,
+    f"{SIDE}.priority": good_priority, f"{ACC}.priority": good_priority,
+    "arrivals.replayed.replay": st.sampled_from([REPLAY, f"./{REPLAY}"]),
+    "clock.horizon_days": st.sampled_from([0.25, 1, 2, 3]),
+}
+DELETE = object()
+
+
+def _change(path: str, wild: st.SearchStrategy) -> st.SearchStrategy:
+    """(path, value): half the time a value of the field's own kind within bounds (when
+    known), else anything of its kind at or beyond its bounds, or the field removed."""
+    options = [GOOD.get(path, wild), GOOD.get(path, wild), wild, st.just(DELETE)]
+    return st.tuples(st.just(path), st.integers(0, 3).flatmap(options.__getitem__))
+
+
+var_change = st.one_of(*[_change(path, strategy) for path, strategy in VAR_FIELDS])
+
+
+def short_run(s: Scenario, cls: str) -> None:
+    """A loaded scenario is answerable: the work guard estimates it (or refuses in one line),
+    and one replication of it, if small, runs to its end (or refuses in one line)."""
+    try:
+        check_work([s], 1, allow_large=False)
+    except GatesimError as err:
+        assert len(str(err).splitlines()) == 1, str(err)
+        STATS["guard refused"] += 1
+        return
+    if s.clock.horizon_days > RUN_DAYS or expected_trucks(s) > RUN_TRUCKS:
+        STATS["loaded, too big to run"] += 1
+        return
+    if s.clock.warmup_days == "auto":
+        s = s.model_copy(update={"clock": s.clock.model_copy(update={"warmup_days": 0.0})})
+    try:
+        with watchdog(RUN_SECONDS), np.errstate(all="ignore"):
+            run_replication(s, 1, 0, records="none")
+    except GatesimError as err:
+        assert len(str(err).splitlines()) == 1, str(err)
+        STATS["run refused"] += 1
+        _record(f"{cls} (run)", str(err))
+    except (Exception, Hang) as exc:
+        bug = known_bug(exc)
+        if not bug:
+            raise AssertionError(f"{type(exc).__name__} escaped a short run ({cls}): "
+                                 f"{str(exc)[:300]}") from exc
+        STATS[f"known bug: {bug}"] += 1
+        _record(f"KNOWN BUG {bug}", f"{cls} (run): {type(exc).__name__}: {str(exc)[:120]}")
+    else:
+        STATS["ran"] += 1
+
+
+def load_and_run(path: Path | str, overrides=(), *, cls: str, names: set[str]) -> None:
+    outcome = attempt(path, overrides, cls=cls, names=names)
+    if isinstance(outcome, Scenario):
+        short_run(outcome, cls)
+
+
+@fuzz_settings(150)
+@given(changes=st.lists(var_change, min_size=1, max_size=3),
+       generic=st.sampled_from([0, 0, 0, 1]).flatmap(
+           lambda n: st.lists(mutation_st("variability"), min_size=n, max_size=n)))
+def test_variability_fields_load_and_run_or_are_refused_cleanly(workdir, changes, generic):
+    doc, splices, used = mutate(VAR_DOC, generic)
+    for dotted, value in changes:
+        _put(doc, dotted, value)
+    text = dump(doc)
+    for sentinel, token in splices.items():
+        text = text.replace(sentinel, token)
+    note(text[:4000])
+    field = changes[0][0].split(".")[0] if len(changes) == 1 else "several"
+    cls = f"variability: {field}" + (" + a generic mutation" if generic else "")
+    load_and_run(write(workdir, text), cls=cls, names=top_keys(doc, text) | used)
+
+
+var_sets = st.lists(st.one_of(
+    st.tuples(st.sampled_from([p for p, _ in VAR_FIELDS]), values | st.sampled_from(
+        RAW_TOKENS)).map(lambda t: f"{t[0]}={flow(t[1]) if not isinstance(t[1], str) else t[1]}"),
+    st.tuples(st.sampled_from(["factors", "stoppages", "acceptances"]), names_st,
+              st.sampled_from(["cv", "at", "capacity_per_hour", "rate_per_day"])).map(
+        lambda t: f"{t[0]}.{t[1]}.{t[2]}=1"),  # a name --set may not invent
+), min_size=1, max_size=3)
+
+
+@fuzz_settings(60)
+@given(overrides=var_sets)
+def test_variability_set_overrides_load_and_run_or_are_refused_cleanly(overrides):
+    keys = [o.split("=", 1)[0] for o in overrides]
+    names = {*keys, *(k.strip() for k in keys), *(k.strip().split(".")[0] for k in keys),
+             *overrides}
+    load_and_run(FIXTURES["variability"], overrides, cls="variability: --set", names=names)
+
+
+def test_variability_fixture_uses_every_new_field():
+    """The fixture the fuzzing mutates holds every field of issue 15 (and runs)."""
+    s = load_scenario(FIXTURES["variability"])
+    refs = [s.stages["documents"].servers_factor, s.stages["release"].servers_factor,
+            s.lanes["main"].import_.rate_factor, s.lanes["main"].import_.cap_factor,
+            s.acceptances["pingxiang"].rate_factor, s.acceptances["pingxiang"].cap_factor,
+            s.arrivals["export_fresh"].daily_factor, s.arrivals["export_general"].daily_factor]
+    laws = {s.factors[r].law if isinstance(r, str) else r.law for r in refs}
+    assert laws == {"gamma", "lognormal", "empirical"} and all(refs)
+    assert s.stoppages["outage"].rate_per_day > 0 and s.stoppages["outage"].fraction < 1
+    assert s.stoppages["strike"].dated and s.arrivals["replayed"].replay
+    assert s.lanes["smart"].export.acceptance == "pingxiang"
+    assert s.stages["documents"].priority and s.acceptances["pingxiang"].priority
+    fields = {k for p, _ in VAR_FIELDS for k in p.split(".")}
+    for new in ("cv", "law", "values", "autocorrelation", "at", "rate_per_day", "duration",
+                "fraction", "dated", "acceptance", "rate_factor", "cap_factor", "priority",
+                "daily_factor", "replay", "servers_factor", "factors", "stoppages",
+                "acceptances"):
+        assert new in fields, new
+    short_run(s, "variability: unmodified")
+    assert STATS["ran"] >= 1
+
+
 # --- extends: splits, chains, cycles, bad targets -------------------------------------------
 
 
@@ -718,6 +1106,7 @@ def test_extends_loads_or_is_refused_cleanly(workdir, base, files, shape, target
     try:
         (folder / "sub").mkdir()
         (folder / "hữu_nghị.yaml").write_text(TEXTS["mm1"], encoding="utf-8")
+        _with_replay(folder)
         doc, _, used = mutate(DOCS[base], mutations.draw(st.lists(mutation_st(base), max_size=2)))
         parts: list[dict] = [{} for _ in range(files)]
         for key, value in (doc.items() if isinstance(doc, dict) else []):
@@ -733,7 +1122,7 @@ def test_extends_loads_or_is_refused_cleanly(workdir, base, files, shape, target
         for i, part in enumerate(parts):
             write(folder, dump(part), f"f{i}.yaml")
             tops |= top_keys(part, dump(part))
-        written = {p.name for p in folder.iterdir()}
+        written = {p.name for p in folder.iterdir()} - {REPLAY}
         attempt(folder / f"f{files - 1}.yaml", cls=f"extends: {shape}", files=written, names=tops)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -895,8 +1284,9 @@ import json, os, resource, signal, sys, time
 from gatesim import ScenarioError, load_scenario
 
 path, overrides, seconds = sys.argv[1], json.loads(sys.argv[2]), float(sys.argv[3])
+extra = int(sys.argv[4]) if len(sys.argv) > 4 else 2**31
 pages = int(open("/proc/self/statm").read().split()[0])
-cap = pages * os.sysconf("SC_PAGE_SIZE") + 2**31  # 2 GiB beyond what the imports map
+cap = pages * os.sysconf("SC_PAGE_SIZE") + extra  # 2 GiB beyond what the imports map
 _, hard = resource.getrlimit(resource.RLIMIT_AS)
 resource.setrlimit(resource.RLIMIT_AS, (cap if hard < 0 else min(cap, hard), hard))
 resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 10, int(seconds) + 20))
@@ -1025,6 +1415,87 @@ def test_bug_enormous_input_is_refused_promptly(nasty_runs, case_id):
     assert seconds < NASTY_SECONDS
 
 
+
+# --- known bugs of day-to-day variability: each pinned by its minimal input ---------------
+
+
+def _variability_with(workdir: Path, dotted: str, value: object) -> Path:
+    doc = copy.deepcopy(VAR_DOC)
+    _put(doc, dotted, value)
+    return write(workdir, dump(doc))
+
+
+def _loads_and_runs(path: Path) -> None:
+    """Strict form: refused cleanly, or loaded and one replication runs (or refuses)."""
+    outcome = clean_outcome(path)
+    if isinstance(outcome, Scenario):
+        with watchdog(RUN_SECONDS), np.errstate(all="ignore"):
+            try:
+                run_replication(outcome, 1, 0, records="none")
+            except GatesimError as err:
+                assert len(str(err).splitlines()) == 1, str(err)
+
+
+@fuzz_settings(10)
+@given(when=st.sampled_from(["2024-02-09 06:00+07:00", "2024-02-09T06:00:00Z", 5]),
+       which=st.sampled_from(["start", "end"]))
+@example(when="2024-02-09 06:00+07:00", which="start")
+@example(when=5, which="start")
+def test_a_dated_stoppage_with_a_utc_offset_is_refused(workdir, when, which):
+    err = clean_outcome(_variability_with(workdir, f"stoppages.strike.dated.0.{which}", when))
+    assert isinstance(err, ScenarioError), "loaded: a UTC time read as local time"
+
+
+@fuzz_settings(5)
+@given(cv=st.sampled_from([5e-324, 1e-300, 1e-170]))
+@example(cv=1e-300)
+def test_a_factor_cv_near_zero_is_refused_or_runs(workdir, cv):
+    _loads_and_runs(_variability_with(workdir, "factors.cn_side.cv", cv))
+
+
+@fuzz_settings(5)
+@given(values=st.sampled_from([[5e-324, 0], [5e-324, 5e-324, 0, 0], [0, 0, 5e-324]]),
+       where=st.sampled_from(["factors.cn_side", "stages.release.servers_factor"]))
+@example(values=[5e-324, 0], where="factors.cn_side")
+def test_an_empirical_factor_of_subnormal_values_is_refused_or_runs(workdir, values, where):
+    _loads_and_runs(_variability_with(workdir, where, {"law": "empirical", "values": values}))
+
+
+REPLAY_DEVICES = {  # id -> (replay path, seconds, bytes beyond the imports)
+    "dev_zero": ("/dev/zero", 10.0, 2**29),
+    "dev_urandom": ("/dev/urandom", 10.0, 2**29),
+    "fifo": ("gate_log.fifo", 5.0, 2**29),
+}
+
+
+@pytest.fixture(scope="module")
+def replay_runs(tmp_path_factory):
+    """Scenarios replaying a device or a pipe, each loaded in a child with 512 MiB to spare."""
+    folder = tmp_path_factory.mktemp("replay_devices")
+    os.mkfifo(folder / "gate_log.fifo")
+    runs = {}
+    for case_id, (target, seconds, extra) in REPLAY_DEVICES.items():
+        doc = copy.deepcopy(VAR_DOC)
+        doc["arrivals"]["replayed"]["replay"] = target
+        path = write(folder, dump(doc), f"{case_id}.yaml")
+        cmd = [sys.executable, "-c", CHILD, str(path), "[]", str(seconds), str(extra)]
+        runs[case_id] = subprocess.Popen(cmd, cwd=folder, text=True, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE)
+    yield runs
+    for proc in runs.values():
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case_id", list(REPLAY_DEVICES))
+def test_replaying_a_device_or_pipe_is_refused_promptly(replay_runs, case_id):
+    outcome, message, seconds = _nasty_outcome(replay_runs[case_id], case_id)
+    assert outcome == "ScenarioError", f"{outcome} after {seconds:.1f} s: {message}"
+    assert seconds < 2.0
+
+
 # --- the CLI on a small sample: exit 0 or 2, one stderr line, never a traceback -------------
 
 SMALL = TEXTS["small_gate"]
@@ -1099,6 +1570,10 @@ def test_zz_report_inputs_tried(capsys):
         print(f"\n\ngatesim fuzz: {STATS['inputs']} inputs tried: {STATS['loaded']} loaded, "
               f"{STATS['refused']} refused cleanly, "
               f"{sum(v for k, v in STATS.items() if k.startswith('known bug'))} hit known bugs")
+        print(f"  of those loaded with day-to-day variability: {STATS['ran']} ran a short "
+              f"replication, {STATS['run refused']} refused while running, "
+              f"{STATS['guard refused']} refused by the work guard, "
+              f"{STATS['loaded, too big to run']} too big to run here")
         for key, count in sorted(STATS.items()):
             if key.startswith("known bug"):
                 print(f"  {key}: {count}")

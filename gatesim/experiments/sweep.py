@@ -82,10 +82,12 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
             if not all(isinstance(x, int | float) and not isinstance(x, bool)
                        and math.isfinite(x) for x in numbers) or step <= 0 or hi < lo:
                 raise ValueError
-            n = int(round((hi - lo) / step))
-            if n + 1 > MAX_POINTS:  # counted before a single value is built
-                raise GatesimError(f"--param {path}: {spec} has {n + 1:,} values; a sweep may "
-                                   f"have at most {MAX_POINTS:,} points")
+            span = (hi - lo) / step
+            if not math.isfinite(span) or span + 1 > MAX_POINTS:  # before a value is built
+                n = span
+                raise GatesimError(f"--param {path}: {spec} has {n + 1:,.0f} values; a sweep "
+                                   f"may have at most {MAX_POINTS:,} points")
+            n = int(round(span))
             values = [lo + k * step for k in range(n + 1) if lo + k * step <= hi + 1e-9 * step]
         else:
             values = [load_text(x, "--param") for x in spec.split(",") if x.strip()]

@@ -26,6 +26,7 @@ import math
 import operator
 import re
 import reprlib
+import stat
 from array import array
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -95,7 +96,6 @@ class _Spec:
 
     where: str
     start: dt.datetime
-    horizon_h: float
     direction: str
     cargo: str
     site: str | None
@@ -107,16 +107,16 @@ class _Spec:
     routes: frozenset[tuple[str, str, str | None]]
 
 
-def read_replay(path: Path, *, where: str, start: dt.datetime, horizon_h: float, direction: str,
-                cargo: str, site: str | None, attributes: Collection[str],
+def read_replay(path: Path, *, where: str, start: dt.datetime, direction: str, cargo: str,
+                site: str | None, attributes: Collection[str],
                 stages: Collection[str], lanes: Collection[str], sites: Collection[str],
                 cargos: Collection[str], routes: Collection[tuple[str, str, str | None]]
                 ) -> Replay:
     """The replay in ``path`` (cached while the file is unchanged), or a ReplayError.
 
-    ``direction``, ``cargo`` and ``site`` are the stream's defaults; ``horizon_h`` does not
-    cut the file (later rows never arrive)."""
-    spec = _Spec(where, start, float(horizon_h), direction, cargo, site, frozenset(attributes),
+    ``direction``, ``cargo`` and ``site`` are the stream's defaults; the horizon does not cut
+    the file (later rows never arrive), so one parse serves every horizon of a sweep."""
+    spec = _Spec(where, start, direction, cargo, site, frozenset(attributes),
                  frozenset(stages), frozenset(lanes), frozenset(sites), frozenset(cargos),
                  frozenset(routes))
     try:
@@ -126,6 +126,9 @@ def read_replay(path: Path, *, where: str, start: dt.datetime, horizon_h: float,
         reason = getattr(exc, "strerror", None) or str(exc)
         raise ReplayError(str(path), None, None, "a file that cannot be read",
                           f"a readable CSV file ({reason})", where) from None
+    if not stat.S_ISREG(st.st_mode):  # a device or a pipe would be read forever
+        raise ReplayError(str(path), None, None, "not a regular file",
+                          "a CSV file (not a directory, device or pipe)", where)
     return _cached(str(path), real, st.st_mtime_ns, st.st_size, spec)
 
 
@@ -360,7 +363,7 @@ def replay_of(s: Any, name: str) -> Replay:
     sites |= {r.site for r in s.routes.values() if r.site is not None}
     return read_replay(
         Path(spec.replay), where=f"arrivals.{name}.replay", start=s.clock.start,
-        horizon_h=s.clock.horizon_days * 24, direction=spec.direction, cargo=spec.cargo,
+        direction=spec.direction, cargo=spec.cargo,
         site=spec.site, attributes=attributes, stages=s.stages, lanes=s.lanes, sites=sites,
         cargos={a.cargo for a in s.arrivals.values()} | {r.cargo for r in s.routes.values()},
         routes={(r.direction, r.cargo, r.site) for r in s.routes.values()})

@@ -20,6 +20,11 @@ NAMED = {"yards": "yard", "stages": "stage", "lanes": "lane", "calendars": "cale
 """Mappings whose keys name things of the scenario (by section → what one is called)."""
 
 
+def article(noun: str) -> str:
+    """'a yard', 'an acceptance', 'an arrival stream'."""
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
 def did_you_mean(word: str, names: list[str]) -> str:
     """'did you mean 'x'? ' for the closest name, or nothing when none is close."""
     close = difflib.get_close_matches(word, names, n=1, cutoff=0.6)
@@ -79,6 +84,6 @@ def unused(s: Scenario) -> tuple[str, object, str] | None:
             if name not in used:
                 hint = did_you_mean(name, sorted(x for x in used - set(defined) if x))
                 return (f"{section}.{name}", name,
-                        f"a {NAMED[section]} that {by}; nothing uses it ({hint}remove it, or "
-                        "check the spelling where it should be used)")
+                        f"{article(NAMED[section])} that {by}; nothing uses it ({hint}remove it, "
+                        "or check the spelling where it should be used)")
     return None

@@ -13,15 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from gatesim.fields import MAX_COUNT, Float, Name, NoBool, NonNegFloat
+from gatesim.fields import MAX_COUNT, Float, Name, NoBool, Weight
 from gatesim.scenario.base import AttrCondition, Strict
 from gatesim.scenario.distributions import Distribution
 
 FACTOR_CV_MAX = 2.0
 """A day-to-day coefficient of variation above 2 means most days near 0 and a few enormous:
 no border's capacity or demand swings like that, and such a law is a typo (15 for 0.15)."""
+FACTOR_CV_MIN = 0.001
+"""As for distributions: a smaller CV is a constant (write none), and a gamma of shape 1/cv²
+beyond 10⁶ has no quantile function worth the name."""
 MAX_FACTOR_VALUES = 10_000
 MAX_STOPPAGES_PER_DAY = 24.0
 """Random stoppages starting per day while up: one an hour is already a resource that never
@@ -41,9 +44,9 @@ class Factor(Strict):
     """A day-to-day multiplier with mean 1, drawn once per day of its resource's clock."""
 
     law: Literal["gamma", "lognormal", "empirical"] = "gamma"
-    cv: Annotated[float, Field(gt=0, le=FACTOR_CV_MAX), NoBool] | None = Field(
+    cv: Annotated[float, Field(ge=FACTOR_CV_MIN, le=FACTOR_CV_MAX), NoBool] | None = Field(
         None, description="coefficient of variation (gamma or lognormal)")
-    values: list[NonNegFloat] | None = Field(
+    values: list[Weight] | None = Field(
         None, min_length=2, max_length=MAX_FACTOR_VALUES,
         description="observed daily values (empirical): divided by their mean, drawn uniformly")
     autocorrelation: Annotated[float, Field(ge=0, le=0.99), NoBool] = Field(
@@ -72,6 +75,13 @@ class DatedStoppage(Strict):
     start: dt.datetime
     end: dt.datetime
     note: str = ""
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, v: dt.datetime) -> dt.datetime:
+        if v.tzinfo is not None:
+            raise ValueError("a local (Hanoi) date and time without a UTC offset")
+        return v
 
     @model_validator(mode="after")
     def _ordered(self) -> DatedStoppage:
@@ -120,3 +130,16 @@ class Acceptance(Strict):
     rate_factor: FactorRef | None = None
     cap_factor: FactorRef | None = None
     priority: Priority = Field(default_factory=list)
+
+    @field_validator("cap_factor")
+    @classmethod
+    def _cap_to_vary(cls, v: FactorRef | None, info: ValidationInfo) -> FactorRef | None:
+        return check_cap_factor(v, info)
+
+
+def check_cap_factor(cap_factor: FactorRef | None, info: ValidationInfo) -> FactorRef | None:
+    """A cap factor needs a daily cap to vary (else it would be silently ignored)."""
+    if cap_factor is not None and not info.data.get("daily_cap"):
+        raise ValueError("a daily_cap beside it (cap_factor varies the daily cap; use "
+                         "rate_factor for the admission rate)")
+    return cap_factor

@@ -21,6 +21,7 @@ from gatesim.errors import ScenarioError, shown
 from gatesim.scenario.references import check_references
 from gatesim.scenario.replay import anchor, replay_of
 from gatesim.scenario.schema import Scenario
+from gatesim.scenario.uncertain import RangeError, collect, mark_ranges
 from gatesim.scenario.unused import invented
 
 MAX_FILE_BYTES = 5_000_000
@@ -211,7 +212,7 @@ def read_yaml(path: Path, file: str | None = None,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(file, "", shown("unreadable text"), f"a UTF-8 file ({exc})") from None
-    data = _unshared(load_text(text, file))
+    data = _unshared(mark_ranges(load_text(text, file), file))  # before aliases are unshared
     what = not_a_scenario(data)
     if what is not None and referrer is not None:
         raise ScenarioError(referrer[0], "extends", shown(f"{referrer[1]!r}, {what}"),
@@ -406,6 +407,17 @@ def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None
              assigned: list[str] = ()) -> Scenario:
     """Validate a resolved mapping into a Scenario, or raise ScenarioError for the first fault."""
     sources = sources or [(file, doc)]
+    try:
+        doc = mark_ranges(doc, file)  # ranges given by --set or as plain mappings
+        found = collect(doc)
+    except RecursionError:
+        raise ScenarioError(file, "", shown("deep nesting"), "a shallower document") from None
+    except RangeError as exc:
+        parts = [int(p) if p.isdigit() else p for p in exc.path.split(".")]
+        raise ScenarioError(_origin(parts, sources, list(assigned)), exc.path, shown(exc.value),
+                            exc.expected) from None
+    if found and isinstance(doc, dict):
+        doc["uncertain"] = {**found, **(doc.get("uncertain") or {})}
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:

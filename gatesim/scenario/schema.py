@@ -39,6 +39,7 @@ from gatesim.fields import (
 )
 from gatesim.scenario.base import AttrCondition, Direction, Strict
 from gatesim.scenario.distributions import Distribution
+from gatesim.scenario.uncertain import Parameter
 from gatesim.scenario.variability import (
     Acceptance,
     Capacity,
@@ -47,6 +48,7 @@ from gatesim.scenario.variability import (
     FactorRef,
     Priority,
     Stoppage,
+    check_cap_factor,
 )
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -185,6 +187,11 @@ class LaneSide(Strict):
             raise ValueError("give capacity_per_hour, or an acceptance shared with other lanes")
         return self
 
+    @field_validator("cap_factor")
+    @classmethod
+    def _cap_to_vary(cls, v: FactorRef | None, info: ValidationInfo) -> FactorRef | None:
+        return check_cap_factor(v, info)
+
 
 class Lane(Strict):
     model_config = ConfigDict(populate_by_name=True)
@@ -239,6 +246,11 @@ class ArrivalStream(Strict):
         laws = [k for k in ("rate_per_day", "interarrival", "replay") if getattr(self, k)]
         if len(laws) != 1:
             raise ValueError("give exactly one of rate_per_day, interarrival or replay")
+        shaped = [k for k in ("hourly_profile", "weekday_multipliers", "date_multipliers")
+                  if getattr(self, k)]
+        if self.replay is not None and shaped:
+            raise ValueError(f"a replayed stream brings its file's trucks as logged: no "
+                             f"{shaped[0]}")
         if self.replay is not None and isinstance(self.site, dict):
             raise ValueError("a replayed stream names one site, or gives each truck's in a "
                              "'site' column of its file")
@@ -351,3 +363,5 @@ class Scenario(Strict):
     stoppages: dict[Name, Stoppage] = Field(default_factory=dict)
     acceptances: dict[Name, Acceptance] = Field(
         default_factory=dict, description="the other side's intake shared by several lanes")
+    uncertain: dict[str, Parameter] = Field(
+        default_factory=dict, description="numbers written with a range (filled by the loader)")

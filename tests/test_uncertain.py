@@ -1,0 +1,72 @@
+"""Numbers written with a range: one parameter per range, aliases shared, --set fixes."""
+
+from __future__ import annotations
+
+import pytest
+
+from gatesim.errors import ScenarioError
+from gatesim.scenario.loader import load_scenario
+
+BASE = """\
+name: ranged
+clock: {start: 2024-01-01 00:00, horizon_days: 3, warmup_days: 0}
+yards: {queue: {slots: {value: 20, low: 10, high: 40, note: "assumption: a guess"}}}
+stages:
+  a: {servers: {value: 2, low: 1, high: 3, name: officers}, yard: queue,
+      service: &desk {dist: exponential, mean: {value: 10, low: 5, high: 20}, unit: min}}
+  b: {servers: 1, yard: queue, service: *desk}
+arrivals: {t: {direction: import, cargo: general, rate_per_day: 100}}
+routes: {only: {direction: import, cargo: general, steps: [{stage: a}, {stage: b}]}}
+"""
+
+
+def _load(tmp_path, text=BASE, overrides=(), name="s.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return load_scenario(path, list(overrides))
+
+
+def test_each_range_is_a_parameter_and_the_model_runs_on_its_value(tmp_path):
+    s = _load(tmp_path)
+    assert set(s.uncertain) == {"yards.queue.slots", "officers", "stages.a.service.mean"}
+    assert s.yards["queue"].slots == 20 and isinstance(s.yards["queue"].slots, int)
+    assert s.stages["a"].servers == 2
+    p = s.uncertain["yards.queue.slots"]
+    assert (p.value, p.low, p.high, p.note) == (20, 10, 40, "assumption: a guess")
+
+
+def test_a_range_under_an_anchor_is_one_parameter_for_every_alias(tmp_path):
+    s = _load(tmp_path)
+    assert s.uncertain["stages.a.service.mean"].paths == ["stages.a.service.mean",
+                                                          "stages.b.service.mean"]
+    assert s.stages["b"].service.mean_h() == pytest.approx(10 / 60)
+
+
+def test_a_variant_keeps_the_base_ranges_and_a_set_fixes_one_place(tmp_path):
+    _load(tmp_path)
+    variant = "extends: s.yaml\nname: variant\nstages: {b: {servers: 2}}\n"
+    s = _load(tmp_path, variant, name="v.yaml")
+    assert set(s.uncertain) == {"yards.queue.slots", "officers", "stages.a.service.mean"}
+    s = _load(tmp_path, overrides=["stages.b.service.mean=12", "yards.queue.slots=30"])
+    assert s.uncertain["stages.a.service.mean"].paths == ["stages.a.service.mean"]
+    assert "yards.queue.slots" not in s.uncertain and s.yards["queue"].slots == 30
+
+
+def test_a_set_may_give_a_range(tmp_path):
+    s = _load(tmp_path, overrides=["stages.b.servers={value: 2, low: 1, high: 4}"])
+    assert s.uncertain["stages.b.servers"].high == 4 and s.stages["b"].servers == 2
+
+
+@pytest.mark.parametrize("bad", ["{value: 5, low: 10, high: 40}", "{value: 20, low: 40, high: 10}",
+                                 "{value: 20, low: 20, high: 20}"])
+def test_a_range_that_is_none_is_refused_in_one_line(tmp_path, bad):
+    with pytest.raises(ScenarioError) as err:
+        _load(tmp_path, BASE.replace("{value: 20, low: 10, high: 40, "
+                                     'note: "assumption: a guess"}', bad))
+    text = str(err.value)
+    assert "\n" not in text and "yards.queue.slots" in text and "low < high" in text
+
+
+def test_a_range_on_something_not_a_number_is_a_schema_error(tmp_path):
+    with pytest.raises(ScenarioError, match="stages.a.yard"):
+        _load(tmp_path, BASE.replace("yard: queue,", "yard: {value: 1, low: 0, high: 2},", 1))

@@ -1,8 +1,9 @@
 """gatesim: a discrete-event simulator of cargo-truck flows through a land border crossing.
 
 The public API: load a scenario, then ``run`` it, ``compare`` it with variants (common random
-numbers) or ``sweep`` a grid of its parameters. Each returns tables and writes no files; the
-CLI writes them through ``gatesim.output``.
+numbers), ``sweep`` a grid of its parameters, or find which ranged assumptions move an answer
+most (``sensitivity``). Each returns tables and writes no files; the CLI writes them through
+``gatesim.output``.
 
 The API is imported on first use (PEP 562), so ``gatesim`` itself loads no pandas or SimPy:
 the console entry point starts catching Ctrl-C before the heavy libraries are imported.
@@ -18,18 +19,22 @@ from gatesim.errors import GatesimError, ScenarioError
 if TYPE_CHECKING:
     from gatesim.experiments.compare import Comparison, compare
     from gatesim.experiments.run import RunResult, run
+    from gatesim.experiments.sensitivity import SensitivityResult, sensitivity
     from gatesim.experiments.sweep import SweepResult, Target, sweep
     from gatesim.scenario.loader import load_scenario
     from gatesim.scenario.schema import Scenario
 
 _LAZY = {"Comparison": "gatesim.experiments.compare", "compare": "gatesim.experiments.compare",
          "RunResult": "gatesim.experiments.run", "run": "gatesim.experiments.run",
+         "SensitivityResult": "gatesim.experiments.sensitivity",
+         "sensitivity": "gatesim.experiments.sensitivity",
          "SweepResult": "gatesim.experiments.sweep", "Target": "gatesim.experiments.sweep",
          "sweep": "gatesim.experiments.sweep", "load_scenario": "gatesim.scenario.loader",
          "Scenario": "gatesim.scenario.schema"}
 
-__all__ = ["Comparison", "GatesimError", "RunResult", "Scenario", "ScenarioError", "SweepResult",
-           "Target", "compare", "load_scenario", "run", "sweep"]
+__all__ = ["Comparison", "GatesimError", "RunResult", "Scenario", "ScenarioError",
+           "SensitivityResult", "SweepResult", "Target", "compare", "load_scenario", "run",
+           "sensitivity", "sweep"]
 __version__ = "0.1.0"
 
 

@@ -56,6 +56,15 @@ def parser() -> argparse.ArgumentParser:
                     help="a swept field: path=lo:hi:step or path=a,b,c (repeat for a grid)")
     sw.add_argument("--target", help="e.g. road_queue/system/p95<=5, judged on the CI bound")
     _common(sw)
+    sen = sub.add_parser("sensitivity", help="how far each ranged number moves one answer "
+                         "(one at a time, common random numbers)")
+    sen.add_argument("scenarios", type=Path, nargs="+", metavar="SCENARIO",
+                     help="a scenario, or two: the answer is then B − A per replication")
+    sen.add_argument("--metric", required=True, metavar="METRIC/SCOPE/STAT",
+                     help="the answer, e.g. time_in_system_h/system/mean")
+    sen.add_argument("--only", nargs="+", action="extend", metavar="NAME",
+                     help="swing only these parameters (names as in sensitivity.csv)")
+    _common(sen)
     val = sub.add_parser("validate", help="check gatesim against queueing theory")
     val.add_argument("--quick", action="store_true", help="shorter runs, looser bounds (≈ 1 min)")
     val.add_argument("--out", type=Path, default=Path("results") / "validation")
@@ -305,6 +314,36 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """One-at-a-time sensitivity; --no-report skips the tornado chart."""
+    from gatesim.experiments.guard import check_work
+    from gatesim.experiments.sensitivity import prepare, sensitivity, summary_text
+    from gatesim.output.reader import metric_label
+    from gatesim.output.writer import write_sensitivity
+
+    _options(args)
+    plan = prepare(args.scenarios, args.metric, args.replications, args.only, _overrides(args))
+    check_work(list(plan.points.values()), args.replications, args.allow_large)
+    executor = _executor(args)
+    out = args.out or Path("results") / ("sensitivity_" + "_vs_".join(plan.names))
+    with _destination(args, out, "sensitivity", list(args.scenarios)) as dest:
+        kept = []
+
+        def checkpoint(s):  # each point's finished replications, kept until written
+            kept.append(_checkpoint(args, s, dest.path, "none"))
+            return kept[-1]
+
+        result = sensitivity(args.scenarios, seed=args.seed, executor=executor, plan=plan,
+                             progress=not args.quiet, checkpoints=checkpoint)
+        write_sensitivity(result, dest.path, plots=not args.no_report)
+        for cp in kept:
+            cp.clear()
+    m = plan.metric
+    _say(args, summary_text(result, metric_label(m.metric, m.stat, m.scope)))
+    _say(args, f"results: {out}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Exit 0 when every case agrees with theory, 1 when any does not."""
     from gatesim.output.writer import write_csv
@@ -340,7 +379,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "sweep": cmd_sweep,
-            "validate": cmd_validate, "report": cmd_report}
+            "sensitivity": cmd_sensitivity, "validate": cmd_validate, "report": cmd_report}
 
 
 def _terminate(signum: int, frame: object) -> None:

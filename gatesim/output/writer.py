@@ -24,6 +24,7 @@ import pandas as pd
 from gatesim.errors import WriteFailed
 from gatesim.experiments.compare import Comparison
 from gatesim.experiments.run import RunResult
+from gatesim.experiments.sensitivity import SensitivityResult
 from gatesim.experiments.sweep import SweepResult
 from gatesim.output.destination import GENERATOR
 
@@ -144,6 +145,21 @@ def write_sweep(result: SweepResult, out: Path) -> Path:
         write_json({"generator": GENERATOR, **result.meta}, out / "sweep.json")
     except OSError as exc:
         raise _failed(out, exc) from None
+    return out
+
+
+def write_sensitivity(result: SensitivityResult, out: Path, plots: bool = True) -> Path:
+    """sensitivity.csv, sensitivity.json and (unless ``plots`` is False) plots/tornado.png
+    and .svg, published together in ``out``."""
+    out = Path(out)
+    with _staged(out) as tmp:
+        write_csv(result.table, tmp / "sensitivity.csv")
+        write_json({"generator": GENERATOR, **result.meta,
+                    "rows": result.table.to_dict(orient="records")}, tmp / "sensitivity.json")
+        if plots:
+            from gatesim.output.tornado import plot_tornado  # matplotlib only when drawn
+
+            plot_tornado(result.table, result.meta, tmp / "plots")
     return out
 
 

@@ -65,6 +65,7 @@ from gatesim.scenario.distributions import CV_MAX, CV_MIN, UNIT_HOURS
 from gatesim.scenario.loader import MAX_DEPTH, MAX_FILE_BYTES
 from gatesim.scenario.replay import ReplayError
 from gatesim.scenario.schema import MIN_GAP_H
+from tests.variability_doc import every_field
 
 pytestmark = pytest.mark.skipif(
     not (sys.platform.startswith("linux") and hasattr(signal, "setitimer")),
@@ -86,32 +87,11 @@ def _variability_text() -> str:
     doc = yaml.safe_load((TESTS / "scenarios" / "small_gate.yaml").read_text(encoding="utf-8"))
     doc["name"] = "variability"
     doc["clock"].update({"horizon_days": 2, "warmup_days": 0.5})
-    doc["factors"] = {"cn_side": {"law": "gamma", "cv": 0.2, "autocorrelation": 0.5}}
-    doc["acceptances"] = {"pingxiang": {
-        "capacity_per_hour": 25, "daily_cap": {"fresh": 25, "total": 60},
-        "calendar": "gate_export", "cap_clock_offset_h": 1, "rate_factor": "cn_side",
-        "cap_factor": {"law": "empirical", "values": [0.8, 1, 1.2], "autocorrelation": 0.3},
-        "priority": [{"cargo": "fresh"}]}}
-    lanes = doc["lanes"]
-    lanes["main"]["export"] = {"yard": "staging", "acceptance": "pingxiang",
-                               "calendar": "gate_export"}
-    lanes["smart"]["export"] = {"yard": "staging", "acceptance": "pingxiang"}
-    lanes["main"]["import"].update({"rate_factor": {"law": "lognormal", "cv": 0.3},
-                                    "cap_factor": "cn_side", "daily_cap": {"total": 70},
-                                    "priority": [{"preregistered": True}]})
-    doc["stages"]["documents"].update({"servers_factor": "cn_side",
-                                       "priority": [{"predeclared": True}, {"cargo": "fresh"}]})
-    doc["stages"]["release"]["servers_factor"] = {"law": "gamma", "cv": 0.4}
-    doc["arrivals"]["export_fresh"]["daily_factor"] = {"cv": 0.25}
-    doc["arrivals"]["export_general"]["daily_factor"] = "cn_side"
-    doc["arrivals"]["replayed"] = {"direction": "import", "cargo": "general", "replay": REPLAY}
-    doc["stoppages"] = {
-        "outage": {"at": ["inspection", "main.import"], "rate_per_day": 0.5,
-                   "duration": {"dist": "exponential", "mean": 2, "unit": "h"}, "fraction": 0.5},
-        "strike": {"at": ["pingxiang", "smart"],
-                   "dated": [{"start": dt.datetime(2024, 2, 9, 6),
-                              "end": dt.datetime(2024, 2, 9, 12), "note": "known"}]},
-    }
+    doc = every_field(doc, REPLAY)
+    doc["factors"]["cn_side"]["law"] = "gamma"
+    doc["acceptances"]["pingxiang"]["cap_factor"]["autocorrelation"] = 0.3
+    doc["stoppages"]["strike"]["dated"] = [{"start": dt.datetime(2024, 2, 9, 6),
+                                           "end": dt.datetime(2024, 2, 9, 12), "note": "known"}]
     return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 

@@ -7,7 +7,7 @@ from itertools import accumulate
 
 from gatesim.errors import shown
 from gatesim.scenario.calendar import is_ever_open
-from gatesim.scenario.resources import variability_problems
+from gatesim.scenario.resources import admission_problems, variability_problems
 from gatesim.scenario.schema import (
     TURN_AWAY,
     ArrivalStream,
@@ -100,12 +100,7 @@ def _problems(s: Scenario) -> Iterator[Problem]:
             path = f"lanes.{name}.{direction}"
             if side.yard not in places:
                 yield f"{path}.yard", side.yard, f"one of the yards or roads {sorted(places)}"
-            if side.calendar is not None and side.calendar not in s.calendars:
-                yield f"{path}.calendar", side.calendar, "a calendar defined under calendars"
-            for key in side.daily_cap:
-                if key != "total" and key not in cargos:
-                    want = f"'total' or a cargo class {sorted(cargos)}"
-                    yield f"{path}.daily_cap.{key}", key, want
+            yield from admission_problems(s, path, side.calendar, side.daily_cap)
     known_attrs = set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
     branches = {step.choose: set(step.options) for r in s.routes.values()
                 for _, step in _walk(r.steps, "") if isinstance(step, ChooseStep)}

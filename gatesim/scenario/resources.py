@@ -55,6 +55,17 @@ def _resources(s: Scenario) -> list[str]:
     return [*s.stages, *s.lanes, *sides, *s.acceptances]
 
 
+def admission_problems(s: Scenario, path: str, calendar: str | None, daily_cap: dict[str, int]
+                       ) -> Iterator[Problem]:
+    """The calendar and the daily-cap keys of an admission (a lane side or an acceptance)."""
+    if calendar is not None and calendar not in s.calendars:
+        yield f"{path}.calendar", calendar, "a calendar defined under calendars"
+    cargos = {a.cargo for a in s.arrivals.values()}
+    for key in daily_cap:
+        if key != "total" and key not in cargos:
+            yield f"{path}.daily_cap.{key}", key, f"'total' or a cargo class {sorted(cargos)}"
+
+
 def variability_problems(s: Scenario) -> Iterator[Problem]:
     """Broken names and impossible combinations in factors, stoppages and acceptances."""
     for path, ref in factor_refs(s):
@@ -62,14 +73,8 @@ def variability_problems(s: Scenario) -> Iterator[Problem]:
             want = (f"a factor defined under factors ({did_you_mean(ref, list(s.factors))}"
                     f"{sorted(s.factors)}) or a factor of its own ({{cv: …}})")
             yield path, ref, want
-    cargos = {a.cargo for a in s.arrivals.values()}
     for name, acc in s.acceptances.items():
-        if acc.calendar is not None and acc.calendar not in s.calendars:
-            yield f"acceptances.{name}.calendar", acc.calendar, "a calendar defined under calendars"
-        for key in acc.daily_cap:
-            if key != "total" and key not in cargos:
-                want = f"'total' or a cargo class {sorted(cargos)}"
-                yield f"acceptances.{name}.daily_cap.{key}", key, want
+        yield from admission_problems(s, f"acceptances.{name}", acc.calendar, acc.daily_cap)
     for name, lane in s.lanes.items():
         for direction in ("export", "import"):
             side = lane.side(direction)

@@ -13,16 +13,17 @@ from __future__ import annotations
 
 import pytest
 
-from gatesim.engine.network import Place, Pool
+from gatesim.engine.network import Place
+from gatesim.engine.pool import Pool
 from gatesim.validation import suite as validation
 
 CASES = {c.name: c for c in validation.CASES}
 
 
 def double_servers(monkeypatch: pytest.MonkeyPatch) -> None:
-    set_capacity = Pool._set
-    monkeypatch.setattr(Pool, "_set", lambda self, capacity, only: set_capacity(
-        self, 2 * capacity, only))
+    set_calendar = Pool.set_calendar
+    monkeypatch.setattr(Pool, "set_calendar", lambda self, servers, only: set_calendar(
+        self, 2 * servers, only))
 
 
 def free_slot_on_parking(monkeypatch: pytest.MonkeyPatch) -> None:

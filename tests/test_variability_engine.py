@@ -256,3 +256,18 @@ def test_a_longer_run_keeps_the_first_days_of_every_factor():
     name = "stages.desk.servers_factor"
     assert long[name][:len(short[name])] == short[name]
     assert not math.isnan(sum(long[name]))
+
+
+def test_a_replayed_rows_cargo_is_a_known_result_scope(tmp_path):
+    from gatesim.experiments.names import check_key
+
+    (tmp_path / "log.csv").write_text("hours,cargo\n1,fresh\n2,general\n", encoding="utf-8")
+    doc = _stage_doc()
+    doc["arrivals"] = {"log": {"direction": "import", "cargo": "general",
+                               "replay": str(tmp_path / "log.csv")}}
+    doc["routes"] = {c: {"direction": "import", "cargo": c, "steps": [{"stage": "desk"}]}
+                     for c in ("general", "fresh")}
+    s = scenario(doc)
+    check_key(s, "--metric", "time_in_system_h", "fresh", "mean")  # the file brings fresh
+    out = run_replication(s, 1, 0)
+    assert {c[1] for c in out.names["classes"]} == {"fresh", "general"}

@@ -25,8 +25,12 @@ def scopes(s: Scenario) -> dict[str, list[str]]:
     attrs = sorted(set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes})
     sites = sorted({site for a in s.arrivals.values() if a.site is not None
                     for site in (a.site if isinstance(a.site, dict) else [a.site])})
-    classes = sorted({a.direction for a in s.arrivals.values()}) + sorted(
-        {a.cargo for a in s.arrivals.values()}) + [f"site={x}" for x in sites] + [
+    kinds = [(a.direction, a.cargo) for a in s.arrivals.values()]
+    if any(a.replay for a in s.arrivals.values()):  # a replayed row may bring any routed kind
+        kinds += [(r.direction, r.cargo) for r in s.routes.values()]
+        sites += sorted({r.site for r in s.routes.values() if r.site is not None} - set(sites))
+    classes = sorted({d for d, _ in kinds}) + sorted({c for _, c in kinds}) + [
+        f"site={x}" for x in sites] + [
         f"{k}={v}" for k in attrs for v in ("true", "false")]
     return {"stations": [*s.stages, *sides], "lanes": [*s.lanes, *sides],
             "yards": list(s.yards), "roads": list(s.roads), "classes": classes,

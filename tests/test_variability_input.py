@@ -256,14 +256,10 @@ CASES = [
     case("priority_too_long", {"stages.documents.priority": [{"cargo": "fresh"}] * 21},
          "stages.documents.priority", "at most 20"),
     case("priority_unknown_cargo", {"stages.documents.priority.1": {"cargo": "frsh"}},
-         "stages.documents.priority[1].cargo", "fresh", marks=bug(
-             "references.py checks a condition's keys, never its values: cargo 'frsh' matches "
-             "no truck and the priority class is quietly empty (when/eligible/only too)")),
+         "stages.documents.priority[1].cargo", "fresh"),
     case("priority_attribute_not_boolean", {"stages.documents.priority.0": {"predeclared":
                                                                              "yes please"}},
-         "stages.documents.priority[0].predeclared", "true or false", marks=bug(
-             "references.py accepts a text value for a true/false attribute in a condition; "
-             "it never matches, so the class is quietly empty")),
+         "stages.documents.priority[0].predeclared", "true or false"),
     # demand: daily factors and replayed streams
     case("daily_factor_on_interarrival", {**GAPS}, "arrivals.export_fresh",
          "daily_factor scales rate_per_day"),

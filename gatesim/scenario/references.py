@@ -63,6 +63,19 @@ def _conditions(s: Scenario) -> Iterator[tuple[str, dict]]:
                 yield f"calendars.{cname}.overrides[{i}].windows[{j}].only", w.only
 
 
+def _condition_values(s: Scenario) -> dict[str, set[str]]:
+    """What a truck's direction, cargo and site can be (a condition on any other value would
+    quietly match no truck)."""
+    kinds = [(a.direction, a.cargo) for a in s.arrivals.values()]
+    sites = {x for a in s.arrivals.values() if a.site is not None
+             for x in (a.site if isinstance(a.site, dict) else [a.site])}
+    if any(a.replay for a in s.arrivals.values()):  # a replayed row may bring any routed kind
+        kinds += [(r.direction, r.cargo) for r in s.routes.values()]
+        sites |= {r.site for r in s.routes.values() if r.site is not None}
+    return {"direction": {d for d, _ in kinds}, "cargo": {c for _, c in kinds},
+            "site": sites}
+
+
 def check_references(s: Scenario) -> Problem | None:
     """The first broken reference as (field path, value, expectation), or None; then the
     first thing defined but never used."""
@@ -104,6 +117,7 @@ def _problems(s: Scenario) -> Iterator[Problem]:
     known_attrs = set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
     branches = {step.choose: set(step.options) for r in s.routes.values()
                 for _, step in _walk(r.steps, "") if isinstance(step, ChooseStep)}
+    values = _condition_values(s)
     for path, cond in _conditions(s):
         for key, value in cond.items():
             if key in branches:
@@ -113,6 +127,11 @@ def _problems(s: Scenario) -> Iterator[Problem]:
             elif key not in known_attrs and key not in PSEUDO_ATTRIBUTES:
                 allowed = sorted(known_attrs | set(PSEUDO_ATTRIBUTES) | set(branches))
                 yield f"{path}.{key}", key, f"an attribute or a branch name {allowed}"
+            elif key in values and value not in values[key]:
+                want = f"one of {sorted(values[key])} (no truck has {key} {value!r})"
+                yield f"{path}.{key}", value, want
+            elif key in known_attrs and key not in values and not isinstance(value, bool):
+                yield f"{path}.{key}", value, f"true or false ({key} is a yes/no attribute)"
     for name in s.cargo:
         if name not in cargos:
             yield f"cargo.{name}", name, f"a cargo class some stream brings {sorted(cargos)}"

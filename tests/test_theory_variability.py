@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from gatesim.validation.theory import (
+from gatesim.validation.theory import mm1
+from gatesim.validation.variability_theory import (
     CapBacklog,
     StoppageMM1,
     daily_cap_backlog,
-    mm1,
     priority_mm1,
     random_rounding_pmf,
     stoppage_mm1,

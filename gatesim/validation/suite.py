@@ -27,7 +27,7 @@ from gatesim.experiments.metrics import replication_rows
 from gatesim.experiments.stats import paired_difference, t_interval
 from gatesim.scenario.loader import load_scenario
 from gatesim.scenario.schema import Scenario
-from gatesim.validation import theory
+from gatesim.validation import theory, variability_theory
 from gatesim.validation.trace import trace_row
 
 CASES_DIR = Path(__file__).with_name("cases")
@@ -237,9 +237,9 @@ _MMCK = theory.mmck(10, 4, 3, 6)
 _ERLANG_B = theory.mmck(10, 4, 3, 3)
 _TANDEM = [(5.0, 3), (15.0, 1), (7.5, 2)]
 
-_PRIORITY = theory.priority_mm1([0.2, 0.6], 1.0)  # per minute
-_STOPPAGE = theory.stoppage_mm1(0.5, 1.0, 1 / 24, 1 / 4)  # per 5-minute unit
-_CAP = theory.daily_cap_backlog(2, theory.random_rounding_pmf(4, 0.5))
+_PRIORITY = variability_theory.priority_mm1([0.2, 0.6], 1.0)  # per minute
+_STOPPAGE = variability_theory.stoppage_mm1(0.5, 1.0, 1 / 24, 1 / 4)  # per 5-minute unit
+_CAP = variability_theory.daily_cap_backlog(2, variability_theory.random_rounding_pmf(4, 0.5))
 
 # Full runs (each file's horizon, 20 replications) aim at a half-width near 2.3 % of theory,
 # quick runs near 9 %, from the per-replication variances measured in pilot runs.

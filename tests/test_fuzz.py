@@ -1341,6 +1341,14 @@ NASTY_BUGS = {  # the same, for inputs that are known to hang or blow up today
 }
 
 
+
+def _reap(procs) -> None:
+    """Stop the child processes a fixture started (those still running are killed)."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate()
+
 @pytest.fixture(scope="module")
 def nasty_runs(tmp_path_factory):
     """Start every enormous input at once in its own child (each imports gatesim, ~1.5 s)."""
@@ -1355,10 +1363,7 @@ def nasty_runs(tmp_path_factory):
         runs[case_id] = subprocess.Popen(cmd, cwd=folder, env=env, text=True,
                                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     yield runs
-    for proc in runs.values():
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    _reap(runs.values())
     shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -1462,10 +1467,7 @@ def replay_runs(tmp_path_factory):
         runs[case_id] = subprocess.Popen(cmd, cwd=folder, text=True, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE)
     yield runs
-    for proc in runs.values():
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    _reap(runs.values())
 
 
 @pytest.mark.slow
@@ -1512,10 +1514,7 @@ def cli_runs(tmp_path_factory):
         runs[case_id] = subprocess.Popen(cmd, cwd=folder, text=True, stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE)
     yield runs
-    for proc in runs.values():
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate()
+    _reap(runs.values())
 
 
 def _check_cli(proc: subprocess.Popen, allowed: set[int], case_id: str) -> None:

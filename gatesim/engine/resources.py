@@ -21,7 +21,7 @@ from gatesim.engine.variability import (
     varied_intervals,
 )
 from gatesim.scenario.calendar import ALWAYS, Interval, compile_calendar
-from gatesim.scenario.resources import resolve
+from gatesim.scenario.resources import resolve, stopped_scopes
 from gatesim.scenario.schema import LaneSide, Scenario, Stage
 from gatesim.scenario.variability import Acceptance, DatedStoppage
 
@@ -162,9 +162,7 @@ class Resources:
 
     def stopped(self) -> dict[str, Pool | Door]:
         """The resources some stoppage names, by scope, in the order the stoppages name them."""
-        scopes = (sc for spec in self.s.stoppages.values() for target in spec.at
-                  for sc in resolve(self.s, target) or [])
-        return {sc: self.stoppable[sc] for sc in dict.fromkeys(scopes)}  # type: ignore[misc]
+        return {sc: self.stoppable[sc] for sc in stopped_scopes(self.s)}
 
     def stopped_hours(self, lo: float, hi: float) -> dict[str, float]:
         """Hours each resource a stoppage names was stopped within [lo, hi]."""

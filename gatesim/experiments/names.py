@@ -12,7 +12,8 @@ import difflib
 
 from gatesim.errors import GatesimError
 from gatesim.experiments.metrics import TURNED_BACK_SCOPES
-from gatesim.scenario.resources import resolve
+from gatesim.scenario.references import truck_values
+from gatesim.scenario.resources import stopped_scopes
 from gatesim.scenario.schema import Scenario
 
 TALLY = ("mean", "p50", "p90", "p95", "max")
@@ -23,24 +24,13 @@ def scopes(s: Scenario) -> dict[str, list[str]]:
     sides = [f"{name}.{d}" for name, lane in s.lanes.items() for d in ("export", "import")
              if lane.side(d) is not None]
     attrs = sorted(set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes})
-    sites = sorted({site for a in s.arrivals.values() if a.site is not None
-                    for site in (a.site if isinstance(a.site, dict) else [a.site])})
-    kinds = [(a.direction, a.cargo) for a in s.arrivals.values()]
-    if any(a.replay for a in s.arrivals.values()):  # a replayed row may bring any routed kind
-        kinds += [(r.direction, r.cargo) for r in s.routes.values()]
-        sites += sorted({r.site for r in s.routes.values() if r.site is not None} - set(sites))
-    classes = sorted({d for d, _ in kinds}) + sorted({c for _, c in kinds}) + [
-        f"site={x}" for x in sites] + [
+    can = truck_values(s)
+    classes = sorted(can["direction"]) + sorted(can["cargo"]) + [
+        f"site={x}" for x in sorted(can["site"])] + [
         f"{k}={v}" for k in attrs for v in ("true", "false")]
     return {"stations": [*s.stages, *sides], "lanes": [*s.lanes, *sides],
             "yards": list(s.yards), "roads": list(s.roads), "classes": classes,
             "budgets": [k for k, c in s.cargo.items() if c.time_budget_h is not None]}
-
-
-def stopped_scopes(s: Scenario) -> list[str]:
-    """The resources some stoppage names (stage, lane side, acceptance), in scenario order."""
-    return list(dict.fromkeys(sc for spec in s.stoppages.values() for target in spec.at
-                              for sc in resolve(s, target) or []))
 
 
 def result_keys(s: Scenario) -> dict[str, tuple[list[str], tuple[str, ...]]]:

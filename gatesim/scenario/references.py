@@ -63,9 +63,9 @@ def _conditions(s: Scenario) -> Iterator[tuple[str, dict]]:
                 yield f"calendars.{cname}.overrides[{i}].windows[{j}].only", w.only
 
 
-def _condition_values(s: Scenario) -> dict[str, set[str]]:
-    """What a truck's direction, cargo and site can be (a condition on any other value would
-    quietly match no truck)."""
+def truck_values(s: Scenario) -> dict[str, set[str]]:
+    """What a truck's direction, cargo and site can be: a condition on any other value would
+    quietly match no truck, and results have a scope for each (experiments/names.py)."""
     kinds = [(a.direction, a.cargo) for a in s.arrivals.values()]
     sites = {x for a in s.arrivals.values() if a.site is not None
              for x in (a.site if isinstance(a.site, dict) else [a.site])}
@@ -117,7 +117,7 @@ def _problems(s: Scenario) -> Iterator[Problem]:
     known_attrs = set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
     branches = {step.choose: set(step.options) for r in s.routes.values()
                 for _, step in _walk(r.steps, "") if isinstance(step, ChooseStep)}
-    values = _condition_values(s)
+    values = truck_values(s)
     for path, cond in _conditions(s):
         for key, value in cond.items():
             if key in branches:

@@ -49,6 +49,13 @@ def resolve(s: Scenario, name: str) -> list[str] | None:
     return None
 
 
+def stopped_scopes(s: Scenario) -> list[str]:
+    """The resources some stoppage names (stage, lane side, acceptance), in the order the
+    stoppages name them: the scopes of ``stopped_h`` and of the hourly ``stopped`` flags."""
+    return list(dict.fromkeys(sc for spec in s.stoppages.values() for target in spec.at
+                              for sc in resolve(s, target) or []))
+
+
 def _resources(s: Scenario) -> list[str]:
     sides = [f"{n}.{d}" for n, lane in s.lanes.items() for d in ("export", "import")
              if lane.side(d) is not None]

@@ -9,6 +9,7 @@ text, and a clock time is only ever the text ``HH:MM``.
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Annotated
 
@@ -83,18 +84,25 @@ def _name(value: str) -> str:
 Name = Annotated[str, AfterValidator(_name)]
 
 _HHMM = re.compile(r"^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$")
-CLOCK_EXPECTED = "a clock time HH:MM between 00:00 and 24:00, e.g. '07:30'"
+CLOCK_EXPECTED = ("a clock time HH:MM between 00:00 and 24:00, e.g. '07:30', or hours after "
+                  "midnight from 0 to 24, e.g. 19.5")
 
 
 def _clock_text(value: object) -> object:
+    if (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and 0 <= value <= 24):
+        minutes = round(value * 60)
+        return f"{minutes // 60:02d}:{minutes % 60:02d}"
     if not isinstance(value, str) or not _HHMM.match(value):
         raise ValueError(CLOCK_EXPECTED)
     return value
 
 
 ClockTime = Annotated[str, BeforeValidator(_clock_text)]
-"""``HH:MM`` from 00:00 to 24:00 exactly as written (``7:5``, ``18:00:00``, ``25:00`` and numbers
-are refused; a window refuses 24:00 as its opening)."""
+"""``HH:MM`` from 00:00 to 24:00 exactly as written (``7:5``, ``18:00:00`` and ``25:00`` are
+refused; a window refuses 24:00 as its opening), or a number of hours from 0 to 24, kept as the
+nearest minute (19.5 is 19:30): a number can carry a range, so calibration and sensitivity can
+move an opening or closing hour."""
 
 
 def clock_hours(text: str) -> float:

@@ -70,3 +70,27 @@ def test_a_range_that_is_none_is_refused_in_one_line(tmp_path, bad):
 def test_a_range_on_something_not_a_number_is_a_schema_error(tmp_path):
     with pytest.raises(ScenarioError, match="stages.a.yard"):
         _load(tmp_path, BASE.replace("yard: queue,", "yard: {value: 1, low: 0, high: 2},", 1))
+
+
+CLOSING = ("calendars={gate: {weekly: [{windows: [{open: '07:00', close: %s}]}]}}",
+           "stages.a.calendar=gate")
+
+
+@pytest.mark.parametrize(("written", "kept"), [("19.5", "19:30"), ("24", "24:00"),
+                                               ("'18:45'", "18:45"), ("20.999", "21:00")])
+def test_a_clock_time_may_be_hours_after_midnight_kept_to_the_minute(tmp_path, written, kept):
+    s = _load(tmp_path, overrides=[CLOSING[0] % written, CLOSING[1]])
+    assert s.calendars["gate"].weekly[0].windows[0].close == kept
+
+
+@pytest.mark.parametrize("written", ["24.5", "-1", "true", "1080"])
+def test_hours_outside_a_day_are_refused(tmp_path, written):
+    with pytest.raises(ScenarioError, match="hours after midnight from 0 to 24"):
+        _load(tmp_path, overrides=[CLOSING[0] % written, CLOSING[1]])
+
+
+def test_a_closing_hour_can_carry_a_range(tmp_path):
+    s = _load(tmp_path, overrides=[
+        CLOSING[0] % "{value: 19, low: 19, high: 23, name: closing}", CLOSING[1]])
+    assert s.calendars["gate"].weekly[0].windows[0].close == "19:00"
+    assert (s.uncertain["closing"].low, s.uncertain["closing"].high) == (19, 23)

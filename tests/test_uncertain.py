@@ -94,3 +94,16 @@ def test_a_closing_hour_can_carry_a_range(tmp_path):
         CLOSING[0] % "{value: 19, low: 19, high: 23, name: closing}", CLOSING[1]])
     assert s.calendars["gate"].weekly[0].windows[0].close == "19:00"
     assert (s.uncertain["closing"].low, s.uncertain["closing"].high) == (19, 23)
+
+
+def test_ranges_written_alike_under_one_name_are_one_parameter(tmp_path):
+    s = _load(tmp_path, overrides=[
+        "stages.a.servers={value: 2, low: 1, high: 3, name: officers}",
+        "stages.b.servers={value: 2, low: 1, high: 3, name: officers}"])
+    assert s.uncertain["officers"].paths == ["stages.a.servers", "stages.b.servers"]
+
+
+def test_two_different_ranges_under_one_name_are_refused(tmp_path):
+    with pytest.raises(ScenarioError, match="stages.b.servers.*same value, low and high"):
+        _load(tmp_path, overrides=["stages.b.servers={value: 1, low: 1, high: 4, "
+                                   "name: officers}"])

@@ -112,6 +112,17 @@ class RangeError(ValueError):
         self.path, self.value, self.expected = path, value, expected
 
 
+def _same_range(entry: dict[str, Any], v: float, m: _Mark, here: list[str]
+                ) -> dict[str, Any]:
+    """Two ranges with one name are one parameter when they are written alike (the same
+    value, low and high; e.g. a list copied whole into a variant file), else refused."""
+    if (float(v), m.low, m.high) != (entry["value"], entry["low"], entry["high"]):
+        raise RangeError(".".join(here), f"{{value: {v:g}, low: {m.low:g}, high: {m.high:g}, "
+                         f"name: {m.name}}}", f"the same value, low and high as the range "
+                         f"named {m.name!r} at {entry['paths'][0]}, or another name")
+    return entry
+
+
 def collect(doc: Any) -> dict[str, dict[str, Any]]:
     """Turn every Ranged number of ``doc`` back into a plain one, in place; the parameters
     found, by name (its ``name``, else its first place), as Parameter fields. RangeError for
@@ -126,6 +137,8 @@ def collect(doc: Any) -> dict[str, dict[str, Any]]:
             if isinstance(v, RangedFloat | RangedInt):
                 m = v.mark
                 entry = by_key.get(m.key)
+                if entry is None and m.name in found:  # a range repeated under its name
+                    entry = by_key[m.key] = _same_range(found[m.name], v, m, here)
                 if entry is None:
                     entry = by_key[m.key] = {
                         "paths": [], "value": float(v), "low": m.low, "high": m.high,

@@ -1,7 +1,8 @@
 """One-at-a-time sensitivity: how far each uncertain number moves one answer, within its range.
 
 Every number written ``{value, low, high}`` (``Scenario.uncertain``) is set to its low and to
-its high end, all its places together, the others staying at their values; each such point
+its high end, all its places together (a choose share rescaling its sibling options so the
+shares still sum to 1: scenario.moves), the others staying at their values; each such point
 runs with the seeds of the base run (common random numbers: replication *r* of every point
 uses seed S, replication *r*), so the per-replication changes are paired and their intervals
 narrow. With two scenarios the answer is the difference B − A per replication, and a
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ from gatesim.experiments.guard import scenario_hash
 from gatesim.experiments.names import check_key, did_you_mean
 from gatesim.experiments.run import Runner, auto_warmup, run, versions, with_warmup
 from gatesim.experiments.stats import paired_difference, t_interval
-from gatesim.experiments.sweep import assignment
 from gatesim.scenario.loader import apply_overrides, load_scenario, validate
+from gatesim.scenario.moves import settings, siblings
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.uncertain import Parameter
 
@@ -122,23 +123,15 @@ def _source(x: Scenario | str | Path, overrides: Sequence[str]) -> Source:
     return Source(load_scenario(x, list(overrides)), Path(x), tuple(overrides))
 
 
-def _number(x: float) -> int | float:
-    """An integral end as an int (servers, slots and caps are whole numbers)."""
-    return int(x) if float(x).is_integer() else float(x)
-
-
-def prepare(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path], metric: str,
-            replications: int = 10, only: Sequence[str] | None = None,
-            overrides: Sequence[str] = ()) -> Plan:
-    """Load the scenario(s) and every point, refusing (one line) before any work: no ranges,
-    an unknown metric or ``only`` name, fewer than 2 replications, a bad end value."""
+def setup(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path], metric: str,
+          replications: int, only: Sequence[str] | None = None,
+          overrides: Sequence[str] = ()) -> Plan:
+    """Load the scenario(s) and their parameters, with no points yet, refusing (one line)
+    before any work: not one or two scenarios, no ranges, an unknown metric or ``only``."""
     items = [scenarios] if isinstance(scenarios, Scenario | str | Path) else list(scenarios)
     if not 1 <= len(items) <= 2:
         raise GatesimError(f"sensitivity: got {len(items)} scenarios; expected one, or two "
                            "(the answer is then the difference B − A)")
-    if replications < 2:
-        raise GatesimError(f"--replications: got {replications}; expected at least 2 (each "
-                           "change needs a confidence interval)")
     key = MetricKey.parse(metric)
     sources = [_source(x, overrides) for x in items]
     for src in sources:
@@ -158,27 +151,38 @@ def prepare(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path], 
                                f"{did_you_mean(unknown[0], list(params))}(parameters: "
                                f"{', '.join(params)})")
         params = {n: ps for n, ps in params.items() if n in set(only)}
-    points: dict[PointKey, Scenario] = {}
-    for i, src in enumerate(sources):
-        points[(i, None, None)] = src.scenario
-        for name, ps in params.items():
+    return Plan(sources, key, replications, params, {})
+
+
+def prepare(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path], metric: str,
+            replications: int = 10, only: Sequence[str] | None = None,
+            overrides: Sequence[str] = ()) -> Plan:
+    """Load the scenario(s) and every point, refusing (one line) before any work: no ranges,
+    an unknown metric or ``only`` name, fewer than 2 replications, a bad end value."""
+    if replications < 2:
+        raise GatesimError(f"--replications: got {replications}; expected at least 2 (each "
+                           "change needs a confidence interval)")
+    plan = setup(scenarios, metric, replications, only, overrides)
+    for i, src in enumerate(plan.sources):
+        plan.points[(i, None, None)] = src.scenario
+        for name, ps in plan.parameters.items():
             p = ps[i]
             if p is None:
                 continue
-            for end in ENDS:
-                x = _number(getattr(p, end))
-                points[(i, name, end)] = src.at([assignment(path, x) for path in p.paths])
-    return Plan(sources, key, replications, params, points)
+            for end in ENDS:  # a choose share moves its siblings too (scenario.moves)
+                plan.points[(i, name, end)] = src.at(settings(src.scenario, p,
+                                                              getattr(p, end)))
+    return plan
 
 
-def _engine_hash(s: Scenario) -> str:
+def engine_hash(s: Scenario) -> str:
     """What decides a point's numbers (its list of ranges does not): equal points run once."""
     doc = s.model_dump(mode="json", by_alias=True)
     doc.pop("uncertain", None)
     return scenario_hash(doc)
 
 
-def _values(per_rep: pd.DataFrame, key: MetricKey, replications: int) -> np.ndarray:
+def metric_values(per_rep: pd.DataFrame, key: MetricKey, replications: int) -> np.ndarray:
     """The answer per replication (NaN where the statistic does not exist)."""
     sel = per_rep[(per_rep.metric == key.metric) & (per_rep.scope == key.scope)
                   & (per_rep.stat == key.stat)]
@@ -212,6 +216,51 @@ def _row(plan: Plan, name: str, answer: Callable[[str | None, str | None], np.nd
             abs(sw[0]), slo, shi, shown, sw[3])
 
 
+@dataclass
+class Evaluated:
+    """The answer per replication at each point, and how the points ran."""
+
+    values: dict[Hashable, np.ndarray]
+    unstable: list[Hashable]
+    """The points whose backlog grows (their values hold for this horizon only)."""
+    computed: int
+    """Points run (equal points, by :func:`engine_hash`, run once)."""
+    warmup: dict[str, Any] | None
+    """The warm-up chosen on the first scenario when it asks for ``auto``, else None."""
+
+
+def evaluate(plan: Plan, points: Mapping[Hashable, Scenario], seed: int, executor: Executor,
+             progress: bool = False,
+             checkpoints: Callable[[Scenario], Checkpoint] | None = None,
+             desc: str = "points") -> Evaluated:
+    """Run every point with the same seeds (common random numbers: replication r of every
+    point uses the seed, replication r) and read ``plan.metric`` per replication."""
+    reps = plan.replications
+    warm: dict[str, Any] | None = None
+    first = plan.sources[0].scenario
+    if first.clock.warmup_days == "auto":  # one warm-up for every point, chosen on the base
+        warm = auto_warmup(Runner(executor, progress), first, seed, reps)
+    done: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+    found: dict[Hashable, np.ndarray] = {}
+    unstable: list[Hashable] = []
+    bar = tqdm(total=len(points), desc=desc, file=sys.stderr, leave=False,
+               disable=not (progress and sys.stderr.isatty()))
+    for key, s in points.items():
+        if warm is not None and s.clock.warmup_days == "auto":
+            s = with_warmup(s, warm["days"])
+        h = engine_hash(s)
+        if h not in done:
+            r = run(s, reps, seed, executor=executor, progress=progress, records="none",
+                    checkpoint=checkpoints(s) if checkpoints else None)
+            done[h] = metric_values(r.replications, plan.metric, reps), r.meta["stability"]
+        found[key] = done[h][0]
+        if done[h][1].get("unstable"):
+            unstable.append(key)
+        bar.update(1)
+    bar.close()
+    return Evaluated(found, unstable, len(done), warm)
+
+
 def sensitivity(scenarios: Scenario | str | Path | Sequence[Scenario | str | Path],
                 metric: str = "time_in_system_h/system/mean", replications: int = 10,
                 seed: int = 12345, workers: int = 1, executor: Executor | None = None,
@@ -224,30 +273,10 @@ def sensitivity(scenarios: Scenario | str | Path | Sequence[Scenario | str | Pat
     ``plan`` (from :func:`prepare`) skips loading again; writes no result files."""
     t0 = time.perf_counter()
     plan = plan or prepare(scenarios, metric, replications, only, overrides)
-    reps = plan.replications
-    executor = executor or LocalExecutor(workers)
-    warm: dict[str, Any] | None = None
-    first = plan.sources[0].scenario
-    if first.clock.warmup_days == "auto":  # one warm-up for every point, chosen on the base
-        warm = auto_warmup(Runner(executor, progress), first, seed, reps)
-    done: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
-    found: dict[PointKey, np.ndarray] = {}
-    unstable: list[str] = []
-    bar = tqdm(total=len(plan.points), desc="sensitivity points", file=sys.stderr,
-               leave=False, disable=not (progress and sys.stderr.isatty()))
-    for key, s in plan.points.items():
-        if warm is not None and s.clock.warmup_days == "auto":
-            s = with_warmup(s, warm["days"])
-        h = _engine_hash(s)
-        if h not in done:
-            r = run(s, reps, seed, executor=executor, progress=progress, records="none",
-                    checkpoint=checkpoints(s) if checkpoints else None)
-            done[h] = _values(r.replications, plan.metric, reps), r.meta["stability"]
-        found[key] = done[h][0]
-        if done[h][1].get("unstable"):
-            unstable.append(_point_label(plan, key))
-        bar.update(1)
-    bar.close()
+    done = evaluate(plan, plan.points, seed, executor or LocalExecutor(workers), progress,
+                    checkpoints, "sensitivity points")
+    found = done.values
+    unstable = [_point_label(plan, key) for key in done.unstable]
 
     def answer(name: str | None, end: str | None) -> np.ndarray:
         a = found[plan.key(0, name, end)]
@@ -256,7 +285,8 @@ def sensitivity(scenarios: Scenario | str | Path | Sequence[Scenario | str | Pat
     rows = [_row(plan, name, answer) for name in plan.parameters]
     table = pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS).sort_values(
         "swing", ascending=False, kind="stable", na_position="last").reset_index(drop=True)
-    return SensitivityResult(table, _meta(plan, seed, warm, len(done), unstable, t0))
+    return SensitivityResult(table, provenance(plan, seed, done.warmup, done.computed,
+                                               unstable, t0))
 
 
 def _point_label(plan: Plan, key: PointKey) -> str:
@@ -265,8 +295,14 @@ def _point_label(plan: Plan, key: PointKey) -> str:
     return ("base" if name is None else f"{name} at its {end} end") + where
 
 
-def _meta(plan: Plan, seed: int, warm: dict[str, Any] | None, computed: int,
-          unstable: list[str], t0: float) -> dict[str, Any]:
+ONE_AT_A_TIME = ("one at a time; common random numbers: replication r of every point uses "
+                 "the seed, replication r")
+
+
+def provenance(plan: Plan, seed: int, warm: dict[str, Any] | None, computed: int,
+               unstable: list[str], t0: float, design: str = ONE_AT_A_TIME,
+               points: int | None = None) -> dict[str, Any]:
+    """The meta of an analysis of ``plan``: scenarios, answer, seed, ranges, versions."""
     names = plan.names
     return {
         "scenarios": names,
@@ -277,11 +313,11 @@ def _meta(plan: Plan, seed: int, warm: dict[str, Any] | None, computed: int,
         "metric": {"metric": plan.metric.metric, "scope": plan.metric.scope,
                    "stat": plan.metric.stat},
         "seed": seed, "replications": plan.replications,
-        "design": "one at a time; common random numbers: replication r of every point uses "
-                  "the seed, replication r",
+        "design": design,
         "parameters": {n: {names[i]: p.model_dump() for i, p in enumerate(ps) if p}
                        for n, ps in plan.parameters.items()},
-        "points": len(plan.points), "computed": computed,
+        "rescaled": _rescaled(plan),
+        "points": len(plan.points) if points is None else points, "computed": computed,
         "warmup": warm or {"method": "fixed",
                            "days": plan.sources[0].scenario.clock.warmup_days},
         "unstable_points": unstable,
@@ -290,6 +326,22 @@ def _meta(plan: Plan, seed: int, warm: dict[str, Any] | None, computed: int,
         "versions": versions(), "stream_layout_version": STREAM_LAYOUT_VERSION,
         "runtime_s": round(time.perf_counter() - t0, 3),
     }
+
+
+def _rescaled(plan: Plan) -> dict[str, dict[str, Any]]:
+    """For each parameter that is a choose share: the sibling shares moved with it, and
+    those of them that carry a range of their own (then not at their value at its points)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, ps in plan.parameters.items():
+        for src, p in zip(plan.sources, ps, strict=True):
+            paths = siblings(src.scenario, p) if p is not None else []
+            if not paths:
+                continue
+            ranged = [n for n, q in src.scenario.uncertain.items() if set(q.paths) & set(paths)]
+            entry = out.setdefault(name, {"paths": [], "ranged": []})
+            entry["paths"] = list(dict.fromkeys([*entry["paths"], *paths]))
+            entry["ranged"] = list(dict.fromkeys([*entry["ranged"], *ranged]))
+    return out
 
 
 def _g(x: float) -> str:

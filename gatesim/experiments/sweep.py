@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
-import yaml
 from tqdm import tqdm
 
 from gatesim.engine.rng import STREAM_LAYOUT_VERSION
@@ -29,6 +28,7 @@ from gatesim.experiments.guard import MAX_POINTS
 from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
 from gatesim.experiments.stability import growth
 from gatesim.scenario.loader import load_scenario, load_text
+from gatesim.scenario.moves import assignment
 from gatesim.scenario.schema import Scenario
 
 _RANGE = re.compile(r"^\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*:\s*-?[\d.eE+\-]+\s*$")
@@ -107,12 +107,6 @@ def grid_size(params: Sequence[tuple[str, list[Any]]]) -> int:
         raise GatesimError(f"--param: a grid of {shape} = {n:,} points; a sweep may have at "
                            f"most {MAX_POINTS:,}")
     return n
-
-
-def assignment(path: str, value: Any) -> str:
-    """``path=value`` as ``--set`` reads it back (YAML, so dates and mappings survive)."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=1 << 30)
-    return f"{path}={text.removesuffix(chr(10)).removesuffix('...').strip()}"
 
 
 def point_scenarios(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],

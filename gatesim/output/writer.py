@@ -24,6 +24,7 @@ import pandas as pd
 from gatesim.errors import WriteFailed
 from gatesim.experiments.compare import Comparison
 from gatesim.experiments.run import RunResult
+from gatesim.experiments.screening import ScreeningResult
 from gatesim.experiments.sensitivity import SensitivityResult
 from gatesim.experiments.sweep import SweepResult
 from gatesim.output.destination import GENERATOR
@@ -160,6 +161,21 @@ def write_sensitivity(result: SensitivityResult, out: Path, plots: bool = True) 
             from gatesim.output.tornado import plot_tornado  # matplotlib only when drawn
 
             plot_tornado(result.table, result.meta, tmp / "plots")
+    return out
+
+
+def write_screening(result: ScreeningResult, out: Path, plots: bool = True) -> Path:
+    """screening.csv, screening.json and (unless ``plots`` is False) plots/morris.png and
+    .svg, published together in ``out``."""
+    out = Path(out)
+    with _staged(out) as tmp:
+        write_csv(result.table, tmp / "screening.csv")
+        write_json({"generator": GENERATOR, **result.meta,
+                    "rows": result.table.to_dict(orient="records")}, tmp / "screening.json")
+        if plots:
+            from gatesim.output.morris_plot import plot_morris  # matplotlib only when drawn
+
+            plot_morris(result.table, result.meta, tmp / "plots")
     return out
 
 

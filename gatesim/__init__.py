@@ -1,9 +1,9 @@
 """gatesim: a discrete-event simulator of cargo-truck flows through a land border crossing.
 
 The public API: load a scenario, then ``run`` it, ``compare`` it with variants (common random
-numbers), ``sweep`` a grid of its parameters, or find which ranged assumptions move an answer
-most (``sensitivity``). Each returns tables and writes no files; the CLI writes them through
-``gatesim.output``.
+numbers), ``sweep`` a grid of its parameters, find which ranged assumptions move an answer most
+(``sensitivity``), or fit ranged numbers to reported figures (``calibrate``). Each returns
+tables and writes no files; the CLI writes them through ``gatesim.output``.
 
 The API is imported on first use (PEP 562), so ``gatesim`` itself loads no pandas or SimPy:
 the console entry point starts catching Ctrl-C before the heavy libraries are imported.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gatesim.errors import GatesimError, ScenarioError
 
 if TYPE_CHECKING:
+    from gatesim.experiments.calibrate import CalibrationResult, calibrate
     from gatesim.experiments.compare import Comparison, compare
     from gatesim.experiments.run import RunResult, run
     from gatesim.experiments.sensitivity import SensitivityResult, sensitivity
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from gatesim.scenario.loader import load_scenario
     from gatesim.scenario.schema import Scenario
 
-_LAZY = {"Comparison": "gatesim.experiments.compare", "compare": "gatesim.experiments.compare",
+_LAZY = {"CalibrationResult": "gatesim.experiments.calibrate",
+         "calibrate": "gatesim.experiments.calibrate",
+         "Comparison": "gatesim.experiments.compare", "compare": "gatesim.experiments.compare",
          "RunResult": "gatesim.experiments.run", "run": "gatesim.experiments.run",
          "SensitivityResult": "gatesim.experiments.sensitivity",
          "sensitivity": "gatesim.experiments.sensitivity",
@@ -32,9 +35,9 @@ _LAZY = {"Comparison": "gatesim.experiments.compare", "compare": "gatesim.experi
          "sweep": "gatesim.experiments.sweep", "load_scenario": "gatesim.scenario.loader",
          "Scenario": "gatesim.scenario.schema"}
 
-__all__ = ["Comparison", "GatesimError", "RunResult", "Scenario", "ScenarioError",
-           "SensitivityResult", "SweepResult", "Target", "compare", "load_scenario", "run",
-           "sensitivity", "sweep"]
+__all__ = ["CalibrationResult", "Comparison", "GatesimError", "RunResult", "Scenario",
+           "ScenarioError", "SensitivityResult", "SweepResult", "Target", "calibrate", "compare",
+           "load_scenario", "run", "sensitivity", "sweep"]
 __version__ = "0.1.0"
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -97,3 +99,37 @@ def work_key(**parts: object) -> str:
 def checkpoint_key(scenario_doc: dict, seed: int, records: str) -> str:
     """The key of a run's finished replications."""
     return work_key(scenario=scenario_doc, seed=seed, records=records)
+
+
+class MeasureStore:
+    """Small measured results kept while a long analysis runs (a calibration's figures per
+    candidate), as JSON in ``.<results>.partial/measures/``: data only, written atomically,
+    so an interrupted calibration resumes without re-running its candidates."""
+
+    def __init__(self, out: Path) -> None:
+        self.root = out.parent / f".{out.name}.partial"
+        self.dir = self.root / "measures"
+
+    def load(self, key: str) -> dict | None:
+        path = self.dir / f"{key}.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def save(self, key: str, data: dict) -> None:
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            tmp = self.dir / f".{key}.tmp"
+            tmp.write_text(json.dumps(data), encoding="utf-8")
+            os.replace(tmp, self.dir / f"{key}.json")
+        except OSError as exc:
+            raise WriteFailed(f"cannot keep a measured candidate in {self.dir}: "
+                              f"{exc.strerror or exc}") from None
+
+    def done(self) -> int:
+        return len(list(self.dir.glob("*.json"))) if self.dir.is_dir() else 0
+
+    def clear(self) -> None:
+        shutil.rmtree(self.root, ignore_errors=True)

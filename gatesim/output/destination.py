@@ -1,11 +1,12 @@
 """Where results go: claiming an output directory without ever losing a user's file.
 
 gatesim replaces only a directory it wrote itself: one holding its own marker file
-(``summary.json``, ``comparison.json``, ``sweep.json`` or ``sensitivity.json`` written by
-gatesim) and nothing but the files gatesim writes there. Anything else is refused,
-``--force`` or not, with a message that names it. The filesystem root, the home directory,
-the working directory (or any directory above it) and a directory holding an input scenario
-are never replaced.
+(``summary.json``, ``comparison.json``, ``sweep.json``, ``sensitivity.json``,
+``screening.json`` or ``calibration.json`` written by gatesim) and nothing but the files
+gatesim writes there. Anything else is refused, ``--force`` or not, with a message that names
+it. The filesystem
+root, the home directory, the working directory (or any directory above it) and a directory
+holding an input scenario are never replaced.
 
 From the check until the results are published, an exclusive OS lock (``fcntl.flock`` on
 ``.<out>.lock`` beside the directory) keeps a second gatesim off the same directory: it
@@ -31,20 +32,29 @@ try:
 except ImportError:  # pragma: no cover - Windows: no advisory locks, the checks still run
     fcntl = None  # type: ignore[assignment]
 
-Kind = Literal["run", "comparison", "sweep", "sensitivity"]
+Kind = Literal["run", "comparison", "sweep", "sensitivity", "screening", "calibration"]
 MARKERS: dict[Kind, str] = {"run": "summary.json", "comparison": "comparison.json",
-                            "sweep": "sweep.json", "sensitivity": "sensitivity.json"}
+                            "sweep": "sweep.json", "sensitivity": "sensitivity.json",
+                            "screening": "screening.json",
+                            "calibration": "calibration.json"}
 GENERATOR = "gatesim"
 """The value of the ``generator`` field in every JSON file gatesim writes."""
 RUN_FILES = {"summary.csv", "replications.csv", "timeseries.csv", "trucks.csv", "visits.csv",
              "summary.json", "report.html", "plots"}
 SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "plots"}
 """What a sensitivity writes (its replications are kept beside it while it runs)."""
+SCREENING_FILES = {"screening.csv", "screening.json", "plots"}
+"""What a Morris screening writes (likewise)."""
+CALIBRATION_FILES = {"calibration.csv", "calibration.json", "fit.csv", "profile.csv",
+                     "trials.csv", "calibrated.yaml", "report.html", "plots"}
+"""What a calibration writes (its measured candidates are kept beside it while it runs)."""
 OWN_FILES: dict[Kind, set[str]] = {
     "run": RUN_FILES,
     "comparison": {"comparison.csv", "comparison.json", "report.html", "plots"},
     "sweep": {"sweep.csv", "sweep.json", "points", "report.html", "plots"},
     "sensitivity": SENSITIVITY_FILES,
+    "screening": SCREENING_FILES,
+    "calibration": CALIBRATION_FILES,
 }
 
 

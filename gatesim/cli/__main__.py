@@ -1,0 +1,7 @@
+"""``python -m gatesim.cli``."""
+
+import sys
+
+from gatesim.cli import main
+
+sys.exit(main())

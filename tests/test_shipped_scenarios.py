@@ -61,12 +61,19 @@ def test_smart_check_takes_seconds_where_the_customs_desk_takes_minutes(conventi
     assert smart.stages["hn_smart_check"].calendar is None  # round the clock
 
 
-def test_smart_lane_runs_round_the_clock(conventional, smart):
-    lane = smart.lanes["hn_smart_lane"]
-    assert lane.export.calendar is None and lane.import_.calendar is None
+def test_smart_lane_shares_the_other_sides_acceptance(conventional, smart):
+    # the other side's intake is one acceptance per direction, drawn on by both lanes; the
+    # smart lane adds no intake of its own, only (as a named assumption) earlier hours
+    smart_lane, road = smart.lanes["hn_smart_lane"], smart.lanes["hn_freight_road"]
     old = conventional.lanes["hn_freight_road"]
-    assert old.export.calendar is not None
-    assert lane.export.capacity_per_hour > old.export.capacity_per_hour
+    for side, acc in (("export", "hn_exports"), ("import_", "hn_imports")):
+        assert getattr(smart_lane, side).acceptance == getattr(road, side).acceptance == acc
+        assert getattr(smart_lane, side).capacity_per_hour is None
+        assert smart.acceptances[acc].capacity_per_hour == getattr(old, side).capacity_per_hour
+    assert smart.acceptances["hn_exports"].calendar is None  # each lane side keeps its hours
+    conv, auto = (smart.calendars[road.export.calendar].weekly[0].windows[0],
+                  smart.calendars[smart_lane.export.calendar].weekly[0].windows[0])
+    assert auto.close == conv.close and auto.open <= conv.open
 
 
 def test_autonomous_trucks_are_a_fleet_stage_with_a_cycle_time(conventional, smart):
@@ -166,9 +173,10 @@ def test_disruption_caps_exports_below_arrivals_and_is_flagged_unstable():
 def test_smart_disruption_keeps_huu_nghi_cap_across_its_two_lanes():
     plain = scenario("huu_nghi_disruption_2022.yaml")
     smart = scenario("huu_nghi_smart_gate_disruption_2022.yaml")
-    split = sum(smart.lanes[n].export.daily_cap["total"] for n in ("hn_freight_road",
-                                                                   "hn_smart_lane"))
-    assert split == plain.lanes["hn_freight_road"].export.daily_cap["total"]
+    for lane in ("hn_freight_road", "hn_smart_lane"):
+        assert smart.lanes[lane].export.acceptance == "hn_exports"
+    assert (smart.acceptances["hn_exports"].daily_cap["total"]
+            == plain.lanes["hn_freight_road"].export.daily_cap["total"])
     assert {k: v.rate_per_day for k, v in smart.arrivals.items()} == {
         k: v.rate_per_day for k, v in plain.arrivals.items()}
     assert smart.clock == plain.clock

@@ -11,6 +11,7 @@ from gatesim.cli.support import (
     destination,
     executor_for,
     overrides,
+    report,
     say,
 )
 from gatesim.errors import GatesimError
@@ -45,6 +46,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     m = plan.metric
     say(args, summary_text(result, metric_label(m.metric, m.stat, m.scope)))
     say(args, f"results: {out}")
+    report(args, out)
     return 0
 
 
@@ -77,6 +79,7 @@ def cmd_screening(args: argparse.Namespace) -> int:
     m = sp.plan.metric
     say(args, summary_text(result, metric_label(m.metric, m.stat, m.scope)))
     say(args, f"results: {out}")
+    report(args, out)
     return 0
 
 
@@ -106,4 +109,5 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         store.clear()
     say(args, summary_text(result))
     say(args, f"results: {out}")
+    report(args, out)
     return 0

@@ -38,7 +38,7 @@ def say(args: argparse.Namespace, text: str) -> None:
 
 
 def report(args: argparse.Namespace, out: Path) -> None:
-    """The report at the end of run, compare and sweep (unless --no-report)."""
+    """The report at the end of every command that writes results (unless --no-report)."""
     if args.no_report:
         return
     from gatesim.output.report import build_report

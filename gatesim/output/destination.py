@@ -41,9 +41,9 @@ GENERATOR = "gatesim"
 """The value of the ``generator`` field in every JSON file gatesim writes."""
 RUN_FILES = {"summary.csv", "replications.csv", "timeseries.csv", "trucks.csv", "visits.csv",
              "summary.json", "report.html", "plots"}
-SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "plots"}
+SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "report.html", "plots"}
 """What a sensitivity writes (its replications are kept beside it while it runs)."""
-SCREENING_FILES = {"screening.csv", "screening.json", "plots"}
+SCREENING_FILES = {"screening.csv", "screening.json", "report.html", "plots"}
 """What a Morris screening writes (likewise)."""
 CALIBRATION_FILES = {"calibration.csv", "calibration.json", "fit.csv", "profile.csv",
                      "trials.csv", "calibrated.yaml", "report.html", "plots"}

@@ -1,7 +1,9 @@
 """The HTML report: one self-contained file a planner can put in front of the province.
 
-Built from a results directory only — a run, a comparison of scenarios or a capacity sweep —
-so it can be rebuilt at any time without simulating. Plots are embedded as base64 PNG and the
+Built from a results directory only — a run, a comparison of scenarios, a capacity sweep or
+an analysis (sensitivity, Morris screening, calibration: analysis_report.py) — so it can be
+rebuilt at any time without simulating. A run, comparison or sweep report may include the
+sections of analysis directories (``include``). Plots are embedded as base64 PNG and the
 styles are inline: the file opens offline and fetches nothing. The PNG and SVG files are also
 left in the results directory's ``plots/`` for slides. A report replaces only a file that is
 itself a gatesim report (it carries ``<meta name="generator" content="gatesim">``).
@@ -9,11 +11,10 @@ itself a gatesim report (it carries ``<meta name="generator" content="gatesim">`
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
 import os
-from importlib import metadata
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,11 +25,14 @@ from gatesim.errors import GatesimError, WriteFailed
 from gatesim.experiments import stability
 from gatesim.output import plots, reader
 from gatesim.output.describe import describe, fmt
+from gatesim.output.figures import embed, provenance
 from gatesim.output.reader import RunFiles, metric_label
 from gatesim.scenario.loader import validate
 from gatesim.scenario.sources import sources
 
-Kind = Literal["run", "comparison", "sweep"]
+Kind = Literal["run", "comparison", "sweep", "sensitivity", "screening", "calibration"]
+ANALYSES = ("sensitivity", "screening", "calibration")
+"""The kinds with their own template (analysis.html.j2), built by analysis_report.py."""
 GENERATOR_TAG = '<meta name="generator" content="gatesim">'
 CAPTIONS = {
     "in_system": "Trucks in the system (from arrival to leaving), hourly.",
@@ -57,7 +61,7 @@ LEVEL_NOTE = (" Line: mean of the replications; band: 95 % confidence interval a
 
 
 def kind_of(results_dir: Path) -> Kind:
-    """Which results a directory holds: a comparison, a sweep or a single run."""
+    """Which results a directory holds: a comparison, a sweep, a single run or an analysis."""
     d = Path(results_dir)
     if (d / "comparison.csv").is_file():
         return "comparison"
@@ -65,17 +69,17 @@ def kind_of(results_dir: Path) -> Kind:
         return "sweep"
     if (d / "summary.json").is_file():
         return "run"
-    raise GatesimError(f"{d}: not a results directory (no summary.json, comparison.csv or "
-                       "sweep.csv)")
+    for kind in ANALYSES:
+        if (d / f"{kind}.json").is_file():
+            return kind  # type: ignore[return-value]
+    raise GatesimError(f"{d}: not a results directory (no summary.json, comparison.csv, "
+                       "sweep.csv, sensitivity.json, screening.json or calibration.json)")
 
 
 def _figure(png: Path) -> dict[str, str]:
     stem = png.stem
     caption = CAPTIONS["sweep" if stem.startswith("sweep") else stem]
-    if stem in plots.LEVELS:
-        caption += LEVEL_NOTE
-    return {"stem": stem, "caption": caption, "svg": png.with_suffix(".svg").name,
-            "src": "data:image/png;base64," + base64.b64encode(png.read_bytes()).decode()}
+    return embed(png, caption + (LEVEL_NOTE if stem in plots.LEVELS else ""))
 
 
 def _flat(x: Any, prefix: str = "") -> dict[str, Any]:
@@ -122,22 +126,6 @@ def key_figures(summary: pd.DataFrame, keys: list[tuple[str, str, str]]
                          r["estimate"], "low": r["ci_low"], "high": r["ci_high"], "n": r["n"],
                          "note": note})
     return rows
-
-
-def provenance(meta: dict[str, Any]) -> list[tuple[str, str]]:
-    """Seed, replications, layout version, run time, host and versions, where recorded."""
-    host = meta.get("host") or {}
-    rows = [("seed", meta.get("seed")), ("replications", meta.get("replications")),
-            ("worker processes", meta.get("workers")),
-            ("random-stream layout version", meta.get("stream_layout_version")),
-            ("run time (s)", meta.get("runtime_s")), ("trucks arrived", meta.get("trucks_arrived")),
-            ("host", f"{host.get('cpus')} CPUs, {host.get('platform')}" if host else None),
-            ("scenario file", meta.get("scenario_file"))]
-    versions = dict(meta.get("versions") or {})
-    for pkg in ("matplotlib", "jinja2"):
-        versions[f"{pkg} (report)"] = metadata.version(pkg)
-    rows.append(("versions", ", ".join(f"{k} {v}" for k, v in versions.items())))
-    return [(k, str(v)) for k, v in rows if v is not None]
 
 
 def _validation(d: Path) -> dict[str, Any] | None:
@@ -246,11 +234,17 @@ def _is_report(path: Path) -> bool:
     return GENERATOR_TAG.encode() in head
 
 
-def build_report(results_dir: Path, out: Path | None = None) -> Path:
-    """Write one self-contained ``report.html`` for a run, comparison or sweep directory.
+def build_report(results_dir: Path, out: Path | None = None,
+                 include: Sequence[Path] = ()) -> Path:
+    """Write one self-contained ``report.html`` for a run, comparison, sweep, sensitivity,
+    screening or calibration directory.
 
     The plots are also written as PNG and SVG under the results directory's ``plots/``.
-    ``out`` may name another file; an existing one is replaced only if gatesim wrote it."""
+    ``out`` may name another file; an existing one is replaced only if gatesim wrote it.
+    ``include``: analysis directories whose sections a run, comparison or sweep report adds
+    after its key figures (their charts go to this directory's ``plots/``)."""
+    from gatesim.output import analysis_report  # it builds on this module's helpers
+
     d = Path(results_dir)
     out = Path(out) if out is not None else d / "report.html"
     if out.is_dir():
@@ -259,22 +253,34 @@ def build_report(results_dir: Path, out: Path | None = None) -> Path:
         raise GatesimError(f"--out {out}: refused, it exists and is not a gatesim report; "
                            "choose a new file name")
     kind = kind_of(d)
+    include = [Path(p) for p in include]
+    if include and kind in ANALYSES:
+        raise GatesimError(f"--include: {d} is a {kind}; only a run, comparison or sweep "
+                           "report takes the sections of analyses")
+    analysis_report.check_included(include)
     build = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}
     try:
-        context = build[kind](d, d / "plots")
+        if kind in ANALYSES:
+            context = analysis_report.context(d, d / "plots", out.parent)
+        else:
+            context = build[kind](d, d / "plots")
         validation = _validation(d)
     except GatesimError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
         raise GatesimError(f"{d}: damaged results directory, cannot build its report "
                            f"({type(exc).__name__}: {str(exc)[:120]})") from None
+    analyses = analysis_report.included(include, d / "plots", out.parent,
+                                        context["meta"] if kind == "comparison" else None)
     env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim.output", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = fmt
-    html = env.get_template("report.html.j2").render(
+    template = "analysis.html.j2" if kind in ANALYSES else "report.html.j2"
+    html = env.get_template(template).render(
         kind=kind, validation=validation, provenance=provenance(context["meta"]),
         generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        **{"figures": [], "comparison": None, "sweep": None, "instability": [], **context})
+        **{"figures": [], "comparison": None, "sweep": None, "instability": [],
+           "analyses": analyses, **context})
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")

@@ -162,7 +162,7 @@ def test_growth_is_the_least_squares_slope_of_daily_snapshots(known):
      "within desk's run"),
     ({"targets": {"t": {"measure": "waiting", "places": ["y"], "at": "2024-01-05 12:30"}}},
      "a time on the hour"),
-    ({"targets": {"t": {"measure": "cleared", "sides": ["gate.export"], "on": "2024-01-05"}}},
+    ({"targets": {"t": {"measure": "cleared", "sides": ["gate.export"], "date": "2024-01-05"}}},
      "no lane side 'gate.export'"),
     ({"targets": {"t": {"measure": "summary", "metric": "wait_h/desks/mean"}}},
      "has no scope 'desks'"),

@@ -13,7 +13,7 @@ A targets file names the ranged parameters to fit and the figures people reporte
         source: "§1a …"
         use: calibration            # fitted; 'validation' figures are only reported
 
-Measures: ``waiting`` (places, at), ``cleared`` (lane ``sides`` crossed on local date ``on``),
+Measures: ``waiting`` (places, at), ``cleared`` (lane ``sides`` crossed on the local ``date``),
 ``growth`` (the least-squares slope per day of ``waiting`` at the hour of ``from``, each day
 from ``from`` to ``to``) and ``summary`` (a row of summary.csv, ``metric/scope/stat``). A target
 may be measured on another ``scenario`` (a path relative to the targets file) with ``set``
@@ -69,7 +69,7 @@ class Waiting(_Target):
 class Cleared(_Target):
     measure: Literal["cleared"]
     sides: list[str] = Field(min_length=1)
-    on: dt.date
+    date: dt.date = Field(description="the local date (YAML reads a key `on` as true)")
 
 
 class Growth(_Target):
@@ -169,9 +169,9 @@ def check_target(name: str, t: _Target, s: Scenario) -> None:
             if side not in sides:
                 raise GatesimError(f"{where}: no lane side {side!r} in {s.name}; "
                                    f"{did_you_mean(side, sides)}(sides: {', '.join(sides)})")
-        day = dt.datetime.combine(t.on, dt.time())
-        _hour(s, day, f"{where}: on")
-        _hour(s, day + dt.timedelta(days=1), f"{where}: on")
+        day = dt.datetime.combine(t.date, dt.time())
+        _hour(s, day, f"{where}: date")
+        _hour(s, day + dt.timedelta(days=1), f"{where}: date")
     elif isinstance(t, Summary):
         check_key(s, where, *t.metric.split("/"))
 
@@ -201,7 +201,7 @@ def measure(t: _Target, s: Scenario, out: ReplicationOutput) -> float:
         return float(np.polyfit(np.arange(len(y)), y, 1)[0])
     if isinstance(t, Cleared):
         hours, total = _series(out, {("departures", side) for side in t.sides})
-        day = dt.datetime.combine(t.on, dt.time())
+        day = dt.datetime.combine(t.date, dt.time())
         first = _hour(s, day, "on")
         return float(total[(hours > first) & (hours <= first + 24)].sum())
     if isinstance(t, Summary):
@@ -221,5 +221,5 @@ def describe(t: Any) -> str:
         return (f"growth per day of trucks waiting in {', '.join(t.places)}, "
                 f"{t.start:%Y-%m-%d %H:%M} to {t.end:%Y-%m-%d %H:%M}")
     if isinstance(t, Cleared):
-        return f"trucks crossing {', '.join(t.sides)} on {t.on:%Y-%m-%d}"
+        return f"trucks crossing {', '.join(t.sides)} on {t.date:%Y-%m-%d}"
     return f"{t.metric} (summary)"

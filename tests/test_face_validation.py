@@ -99,10 +99,11 @@ def august():
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
-    "finding: simulated ~37 export trucks waiting at 20:00 on 22 Aug 2024 against ~354 "
-    "reported for the two sites (369 province-wide x 96 %); with demand = cleared counts "
-    "and acceptance = the better reported day, the gate empties its queue every evening. "
-    "See scenarios/README.md, 'Findings'."))
+    "finding: simulated ~125 export trucks waiting at 20:00 on 22 Aug 2024 (seed 20240822; "
+    "264 with seed 12345: the day-to-day intake factor makes it vary widely) against ~354 "
+    "reported for the two sites (369 province-wide x 96 %), at the starting values (mean "
+    "acceptance, CV 0.15, closing 19:00 Hanoi) before calibration. See scenarios/README.md, "
+    "'Findings'."))
 def test_export_backlog_at_20h_on_22_aug_2024(august):
     # src: §1a 369 export trucks waiting at 20:00 on 22 Aug 2024, province-wide; Hữu Nghị and
     # lane 1088/2–1089 carried 315 of the province's 328 exports that day (§1b) [D]
@@ -173,15 +174,18 @@ def disruption():
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "finding: the export backlog grows by ~60 trucks/day at the Feb 2022 rates (170 arriving, "
-    "108 accepted) against ~167/day reported from 15 to 18 Dec 2021 (4,300 -> 4,800, three "
-    "gates incl. Chi Ma, whose Chinese side was closed). See scenarios/README.md, 'Findings'."))
+    "finding: the export backlog grows by ~87 trucks/day at the 11 Feb 2022 rates (170 "
+    "arriving, 80 accepted) against ~159/day reported from 15 to 18 Dec 2021 (4,300 -> 4,800 "
+    "at three gates incl. Chi Ma, whose Chinese side was closed, x 694/728 for the two sites)."
+    " See scenarios/README.md, 'Findings'."))
 def test_backlog_growth_matches_december_2021(disruption):
-    # src: §4 4,300 trucks stuck on 15 Dec 2021, about 4,800 on 18 Dec 2021 [D 167/day]
+    # src: §4 4,300 trucks stuck on 15 Dec 2021, about 4,800 on 18 Dec 2021 [D 167/day], at
+    # three gates; scaled to the two modelled sites like the other province-wide figures, by
+    # their 694 of 728 exports on the two Aug 2024 days (§1b) [D 159/day]
     days = [f"2022-02-{d:02d}T20:00" for d in range(12, 25)]
     levels = [export_waiting(disruption, t) for t in days]
     slope = np.polyfit(np.arange(len(levels)), levels, 1)[0]
-    Band.around((4800 - 4300) / 3).check(slope, "backlog growth, trucks/day")
+    Band.around((4800 - 4300) / 3 * 694 / 728).check(slope, "backlog growth, trucks/day")
 
 
 def test_band_helpers_reject_out_of_band_values():

@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     or 143 (SIGTERM), with one line on stderr, never a traceback; a Ctrl-C is caught wherever
     it lands, from parsing the arguments and importing the libraries to the last line."""
     stopped = ("gatesim: interrupted; nothing was written as finished results; finished "
-               "replications and sweep points are kept, so the same command resumes")
+               "replications, sweep points and calibration candidates are kept, so the same "
+               "command resumes")
     try:
         previous = signal.signal(signal.SIGTERM, _terminate)
     except ValueError:  # not the main thread: SIGTERM keeps its handler

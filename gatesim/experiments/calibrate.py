@@ -252,7 +252,8 @@ def _search(plan: Plan, ev: _Evaluator, budget: int, seed: int, bar: tqdm) -> Ca
 def _refit(plan: Plan, ev: _Evaluator, base: dict[str, float], name: str, bar: tqdm
            ) -> Candidate:
     """The best candidate with ``name`` held at ``base[name]``, the others re-fitted by a
-    short Nelder–Mead from their values in ``base``."""
+    short Nelder–Mead from their values in ``base`` (2 candidates per other parameter, + 2:
+    they start at the fit, near their optimum; the profile is the least S found there)."""
     names = list(plan.fit)
     free = [i for i, n in enumerate(names) if n != name]
     phase = f"profile:{name}"
@@ -265,7 +266,7 @@ def _refit(plan: Plan, ev: _Evaluator, base: dict[str, float], name: str, bar: t
 
     if free:
         minimize(f, plan.unit(base)[free], method="Nelder-Mead", bounds=[(0, 1)] * len(free),
-                 options={"maxfev": 6 * len(free), "xatol": 0.02})
+                 options={"maxfev": 2 * len(free) + 2, "xatol": 0.02})
     held = [c for c in ev.trials if c.theta[name] == base[name]]
     return min(held, key=lambda c: c.penalised) if held else ev(base, phase)
 

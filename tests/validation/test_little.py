@@ -13,7 +13,10 @@ left) a truck is, for a visit to station S waiting in yard Y:
 A kept slot (a truck served while its next step waits in the same finite yard) stays in the
 yard's level from start to left: the level is the yard's physical occupancy. Levels are read
 at T mid-run, and the run then goes on until every truck that arrived by T has left, so every
-visit overlapping W is recorded.
+visit overlapping W is recorded. The other side's day-to-day intake factor is switched off
+(``FIXED_RATES``): with it a lane's admission interval changes every day, and the identity
+would need the interval in force at each admission (the factor's own exact checks are in
+test_variability_engine.py).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from tests.conftest import ROOT
 SCENARIO = ROOT / "scenarios" / "huu_nghi.yaml"
 HORIZON_DAYS, WINDOW_END_H = 8, 96.0
 REL = 1e-9
+FIXED_RATES = ["lanes.hn_freight_road.export.rate_factor=null",
+               "lanes.tt_freight_lane.export.rate_factor=null", "factors={}"]
 
 
 def overlap(a: np.ndarray, b: np.ndarray, t0: float, t1: float) -> float:
@@ -47,7 +52,7 @@ def small_yards() -> list[str]:
 def run(request):
     """A replication with every level's integral over W read at W's end, and its records."""
     stress = small_yards() if request.param == "small-yards" else []
-    s = load_scenario(SCENARIO, [f"clock.horizon_days={HORIZON_DAYS}", *stress])
+    s = load_scenario(SCENARIO, [f"clock.horizon_days={HORIZON_DAYS}", *FIXED_RATES, *stress])
     m = Model(s, seed=7, replication=0)
     m.env.run(until=WINDOW_END_H)
     areas = {(metric, scope): level.integral(WINDOW_END_H)

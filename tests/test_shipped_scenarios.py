@@ -71,6 +71,10 @@ def test_smart_lane_shares_the_other_sides_acceptance(conventional, smart):
         assert getattr(smart_lane, side).capacity_per_hour is None
         assert smart.acceptances[acc].capacity_per_hour == getattr(old, side).capacity_per_hour
     assert smart.acceptances["hn_exports"].calendar is None  # each lane side keeps its hours
+    for name in ("hn_export_acceptance", "hn_import_release", "export_intake_cv"):
+        # written twice (the smart file cannot refer to its parent's number): one calibration
+        a, b = conventional.uncertain[name], smart.uncertain[name]
+        assert (a.value, a.low, a.high) == (b.value, b.low, b.high), name
     conv, auto = (smart.calendars[road.export.calendar].weekly[0].windows[0],
                   smart.calendars[smart_lane.export.calendar].weekly[0].windows[0])
     assert auto.close == conv.close and auto.open <= conv.open

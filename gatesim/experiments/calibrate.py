@@ -29,7 +29,7 @@ from scipy.optimize import minimize
 from scipy.stats import qmc
 from tqdm import tqdm
 
-from gatesim.errors import GatesimError
+from gatesim.errors import GatesimError, ScenarioError
 from gatesim.experiments.checkpoint import MeasureStore, work_key
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.names import did_you_mean
@@ -123,11 +123,15 @@ def prepare(scenario: str | Path, targets: str | Path, replications: int = 5,
         by_run.setdefault((where, tuple(t.set)), {})[name] = t
     groups = []
     for (where, sets), ts in by_run.items():
-        if where is None:
-            src = Source(load_scenario(scenario, [*overrides, *sets]), Path(scenario),
-                         (*overrides, *sets))
-        else:
-            src = Source(load_scenario(where, list(sets)), Path(where), sets)
+        try:
+            if where is None:
+                src = Source(load_scenario(scenario, [*overrides, *sets]), Path(scenario),
+                             (*overrides, *sets))
+            else:
+                src = Source(load_scenario(where, list(sets)), Path(where), sets)
+        except ScenarioError as exc:  # say which target brought this scenario or --set
+            field = "set" if where is None else "scenario" if not sets else "scenario/set"
+            raise GatesimError(f"{tfile}: targets.{next(iter(ts))}.{field}: {exc}") from None
         params = {n: src.scenario.uncertain[n] for n in fit if n in src.scenario.uncertain}
         for name, t in ts.items():
             check_target(name, t, src.scenario)
@@ -166,6 +170,19 @@ class CalibrationResult:
     variant: dict[str, Any] = field(default_factory=dict)
 
 
+def _usable(kept: dict, names: list[str], replications: int) -> bool:
+    """Is a kept candidate what this calibration would have measured: every target's figure
+    per replication as a real number, and a yes/no stability? (A damaged or planted file is
+    measured again, never trusted.)"""
+    values = kept.get("values")
+    if not isinstance(values, dict) or sorted(values) != sorted(names) \
+            or not isinstance(kept.get("unstable"), bool):
+        return False
+    return all(isinstance(v, list) and len(v) == replications and all(
+        isinstance(x, int | float) and not isinstance(x, bool)
+        and (math.isnan(x) or abs(x) <= 1e15) for x in v) for v in values.values())
+
+
 class _Evaluator:
     """Runs candidates (each scenario once per distinct θ), kept by an optional store."""
 
@@ -176,6 +193,7 @@ class _Evaluator:
         self.seen: dict[tuple, Candidate] = {}
         self.trials: list[Candidate] = []
         self.runs = 0
+        self.warned = False
 
     def _group(self, g: Group, theta: dict[str, float]) -> tuple[dict[str, list[float]], bool]:
         s = g.at(theta)
@@ -185,8 +203,12 @@ class _Evaluator:
                        targets={n: t.model_dump(mode="json", by_alias=True)
                                 for n, t in g.targets.items()})
         kept = self.store.load(key) if self.store else None
-        if kept is not None:
-            return kept["values"], bool(kept["unstable"])
+        if kept is not None and _usable(kept, list(g.targets), self.plan.replications):
+            return kept["values"], kept["unstable"]
+        if kept is not None and not self.warned:
+            self.warned = True
+            print(f"gatesim: warning: discarded a damaged kept candidate in {self.store.dir}; "
+                  "it is measured again", file=sys.stderr)
         r = run(s, self.plan.replications, self.seed, executor=self.executor, records="none")
         self.runs += 1
         values = {n: [measure(t, r.scenario, o) for o in r.outputs]

@@ -24,7 +24,7 @@ from gatesim.experiments.calibrate import CHI2_95, CalibrationResult
 from gatesim.output.destination import GENERATOR
 from gatesim.output.plots import COLOURS, save
 from gatesim.output.writer import _staged, write_csv, write_json
-from gatesim.scenario.loader import resolve_document
+from gatesim.scenario.loader import apply_overrides, resolve_document
 from gatesim.scenario.uncertain import RangedFloat, RangedInt
 
 
@@ -48,6 +48,12 @@ def _plain(node: Any) -> Any:
 
 def _number(x: float, integral: bool) -> int | float:
     return int(round(x)) if integral else float(f"{x:.6g}")
+
+
+def _at(doc: Any, path: str) -> Any:
+    for part in path.split("."):
+        doc = doc[int(part)] if isinstance(doc, list) else doc[part]
+    return copy.deepcopy(doc)
 
 
 def _place(variant: dict[str, Any], raw: dict[str, Any], path: str, value: Any) -> None:
@@ -78,6 +84,7 @@ def variant_text(result: CalibrationResult, out: Path) -> str | None:
         return None
     scenario = Path(meta["scenario_file"]).resolve()
     raw, _ = resolve_document(scenario, str(scenario))
+    apply_overrides(raw, meta["overrides"])
     raw = _plain(raw)
     when = dt.date.today().isoformat()
     variant: dict[str, Any] = {
@@ -89,6 +96,11 @@ def variant_text(result: CalibrationResult, out: Path) -> str | None:
               f"seed {meta['seed']}, objective {meta['objective']:.3g}.",
               f"# Made from {scenario} with --set {' '.join(meta['overrides']) or '(none)'}.",
               "# Each fitted number keeps its range; its note gives the fit and its interval."]
+    fitted_paths = {path for paths in result.fit.paths for path in paths.split(";")}
+    for text in meta["overrides"]:  # the scenario calibrated is the file with its --set
+        path = text.split("=", 1)[0].strip()
+        if path not in fitted_paths:
+            _place(variant, raw, path, _at(raw, path))
     for row in result.fit.itertuples():
         integral = float(row.start).is_integer() and float(row.fitted).is_integer()
         fitted = {"value": _number(row.fitted, integral), "low": _number(row.low, integral),

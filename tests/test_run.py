@@ -18,8 +18,8 @@ CONTRACT_METRICS = {
     "throughput_per_day", "time_in_system_h", "wait_h", "queue_length", "utilisation",
     "yard_occupancy", "road_queue", "turned_away", "in_system_end", "censored_wait_h",
 }
-FILES = ["summary.csv", "replications.csv", "timeseries.csv", "summary.json", "trucks.csv",
-         "visits.csv"]
+FILES = ["results.xlsx", "summary.csv", "replications.csv", "timeseries.csv", "summary.json",
+         "trucks.csv", "visits.csv"]
 
 
 def gatesim(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:

@@ -156,7 +156,8 @@ def test_write_screening_writes_the_csv_the_json_and_the_chart(tmp_path, screene
     assert (out / "plots" / "morris.svg").is_file()
     assert owner(out) == ("screening", [])  # --force may replace it, and only it
     bare = write_screening(screened, tmp_path / "bare", plots=False)
-    assert sorted(p.name for p in bare.iterdir()) == ["screening.csv", "screening.json"]
+    assert sorted(p.name for p in bare.iterdir()) == ["results.xlsx", "screening.csv",
+                                                      "screening.json"]
 
 
 def test_without_salib_morris_says_how_to_get_it_in_one_line(line, monkeypatch):

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 
 from gatesim.experiments.calibrate import CHI2_95, CalibrationResult
 from gatesim.output.destination import GENERATOR
+from gatesim.output.excel import write_xlsx
 from gatesim.output.plots import COLOURS, save
 from gatesim.output.writer import _staged, write_csv, write_json
 from gatesim.scenario.loader import apply_overrides, resolve_document
@@ -164,6 +165,7 @@ def write_calibration(result: CalibrationResult, out: Path, plots: bool = True) 
         write_csv(result.fit, tmp / "fit.csv")
         write_csv(result.profile, tmp / "profile.csv")
         write_csv(result.trials, tmp / "trials.csv")
+        write_xlsx(tmp, "calibration", result.meta, calibration=result.table, fit=result.fit)
         write_json({"generator": GENERATOR, **result.meta,
                     "fit": result.fit.to_dict(orient="records"),
                     "rows": result.table.to_dict(orient="records")}, tmp / "calibration.json")

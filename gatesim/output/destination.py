@@ -40,18 +40,19 @@ MARKERS: dict[Kind, str] = {"run": "summary.json", "comparison": "comparison.jso
 GENERATOR = "gatesim"
 """The value of the ``generator`` field in every JSON file gatesim writes."""
 RUN_FILES = {"summary.csv", "replications.csv", "timeseries.csv", "trucks.csv", "visits.csv",
-             "summary.json", "report.html", "plots"}
-SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "report.html", "plots"}
+             "summary.json", "results.xlsx", "report.html", "plots"}
+SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "results.xlsx", "report.html",
+                     "plots"}
 """What a sensitivity writes (its replications are kept beside it while it runs)."""
-SCREENING_FILES = {"screening.csv", "screening.json", "report.html", "plots"}
+SCREENING_FILES = {"screening.csv", "screening.json", "results.xlsx", "report.html", "plots"}
 """What a Morris screening writes (likewise)."""
 CALIBRATION_FILES = {"calibration.csv", "calibration.json", "fit.csv", "profile.csv",
-                     "trials.csv", "calibrated.yaml", "report.html", "plots"}
+                     "trials.csv", "calibrated.yaml", "results.xlsx", "report.html", "plots"}
 """What a calibration writes (its measured candidates are kept beside it while it runs)."""
 OWN_FILES: dict[Kind, set[str]] = {
     "run": RUN_FILES,
-    "comparison": {"comparison.csv", "comparison.json", "report.html", "plots"},
-    "sweep": {"sweep.csv", "sweep.json", "points", "report.html", "plots"},
+    "comparison": {"comparison.csv", "comparison.json", "results.xlsx", "report.html", "plots"},
+    "sweep": {"sweep.csv", "sweep.json", "results.xlsx", "points", "report.html", "plots"},
     "sensitivity": SENSITIVITY_FILES,
     "screening": SCREENING_FILES,
     "calibration": CALIBRATION_FILES,

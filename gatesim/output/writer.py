@@ -28,6 +28,7 @@ from gatesim.experiments.screening import ScreeningResult
 from gatesim.experiments.sensitivity import SensitivityResult
 from gatesim.experiments.sweep import SweepResult
 from gatesim.output.destination import GENERATOR
+from gatesim.output.excel import write_xlsx
 
 
 def _clean(x: Any) -> Any:
@@ -105,8 +106,9 @@ def _staged(out: Path) -> Iterator[Path]:
         raise
 
 
-def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
-    """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records)."""
+def write_run(result: RunResult, out: Path, records: bool = True, xlsx: bool = True) -> Path:
+    """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records), and
+    (unless ``xlsx`` is False) results.xlsx."""
     out = Path(out)
     with _staged(out) as tmp:
         write_csv(result.summary, tmp / "summary.csv")
@@ -122,41 +124,48 @@ def write_run(result: RunResult, out: Path, records: bool = True) -> Path:
             "replication_values": result.replications.to_dict(orient="records"),
         }
         write_json(doc, tmp / "summary.json")
+        if xlsx:
+            write_xlsx(tmp, "run", result.meta, summary=result.summary,
+                       replications=result.replications, timeseries=result.timeseries)
     return out
 
 
 def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
-    """comparison.csv / comparison.json, and each scenario's run in ``out/<name>/``."""
+    """comparison.csv / comparison.json / results.xlsx, and each scenario's run in
+    ``out/<name>/``."""
     out = Path(out)
     with _staged(out) as tmp:
         write_csv(c.table, tmp / "comparison.csv")
         write_json({"generator": GENERATOR, **c.meta,
                     "rows": c.table.to_dict(orient="records")}, tmp / "comparison.json")
+        write_xlsx(tmp, "comparison", c.meta, comparison=c.table)
         for result in c.results:
             write_run(result, tmp / result.scenario.name, records=records)
     return out
 
 
 def write_sweep(result: SweepResult, out: Path) -> Path:
-    """sweep.csv and sweep.json in ``out`` (beside its ``points/``)."""
+    """sweep.csv, sweep.json and results.xlsx in ``out`` (beside its ``points/``)."""
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         write_csv(result.table, out / "sweep.csv")
         write_json({"generator": GENERATOR, **result.meta}, out / "sweep.json")
+        write_xlsx(out, "sweep", result.meta, sweep=result.table)
     except OSError as exc:
         raise _failed(out, exc) from None
     return out
 
 
 def write_sensitivity(result: SensitivityResult, out: Path, plots: bool = True) -> Path:
-    """sensitivity.csv, sensitivity.json and (unless ``plots`` is False) plots/tornado.png
-    and .svg, published together in ``out``."""
+    """sensitivity.csv, sensitivity.json, results.xlsx and (unless ``plots`` is False)
+    plots/tornado.png and .svg, published together in ``out``."""
     out = Path(out)
     with _staged(out) as tmp:
         write_csv(result.table, tmp / "sensitivity.csv")
         write_json({"generator": GENERATOR, **result.meta,
                     "rows": result.table.to_dict(orient="records")}, tmp / "sensitivity.json")
+        write_xlsx(tmp, "sensitivity", result.meta, sensitivity=result.table)
         if plots:
             from gatesim.output.tornado import plot_tornado  # matplotlib only when drawn
 
@@ -165,13 +174,14 @@ def write_sensitivity(result: SensitivityResult, out: Path, plots: bool = True) 
 
 
 def write_screening(result: ScreeningResult, out: Path, plots: bool = True) -> Path:
-    """screening.csv, screening.json and (unless ``plots`` is False) plots/morris.png and
-    .svg, published together in ``out``."""
+    """screening.csv, screening.json, results.xlsx and (unless ``plots`` is False)
+    plots/morris.png and .svg, published together in ``out``."""
     out = Path(out)
     with _staged(out) as tmp:
         write_csv(result.table, tmp / "screening.csv")
         write_json({"generator": GENERATOR, **result.meta,
                     "rows": result.table.to_dict(orient="records")}, tmp / "screening.json")
+        write_xlsx(tmp, "screening", result.meta, screening=result.table)
         if plots:
             from gatesim.output.morris_plot import plot_morris  # matplotlib only when drawn
 
@@ -201,4 +211,4 @@ class PointDirectory:
             self.dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise _failed(self.dir, exc) from None
-        write_run(result, self.dir / key, records=False)
+        write_run(result, self.dir / key, records=False, xlsx=False)  # the sweep's has it

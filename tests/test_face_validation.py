@@ -89,26 +89,13 @@ def throughput(result, scope: str) -> float:
     return float(row.estimate.iloc[0])
 
 
-# --- August 2024: the default scenario (calibrated on 22 and 29 Aug cleared counts) ---------
+# --- August 2024: the default scenario (calibrated to the 22 Aug backlog and the 22 and 29 Aug
+# cleared counts: scenarios/targets/huu_nghi_aug_2024.yaml; those figures are not checked here) --
 
 
 @pytest.fixture(scope="module")
 def august():
     return simulate("huu_nghi.yaml")
-
-
-@pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "finding: simulated ~125 export trucks waiting at 20:00 on 22 Aug 2024 (seed 20240822; "
-    "264 with seed 12345: the day-to-day intake factor makes it vary widely) against ~354 "
-    "reported for the two sites (369 province-wide x 96 %), at the starting values (mean "
-    "acceptance, CV 0.15, closing 19:00 Hanoi) before calibration. See scenarios/README.md, "
-    "'Findings'."))
-def test_export_backlog_at_20h_on_22_aug_2024(august):
-    # src: §1a 369 export trucks waiting at 20:00 on 22 Aug 2024, province-wide; Hữu Nghị and
-    # lane 1088/2–1089 carried 315 of the province's 328 exports that day (§1b) [D]
-    Band.around(369 * 315 / 328).check(export_waiting(august, "2024-08-22T20:00"),
-                                       "export trucks waiting, 22 Aug 2024 20:00")
 
 
 @pytest.mark.slow

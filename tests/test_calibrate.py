@@ -183,7 +183,7 @@ def test_bad_targets_are_refused_in_one_line_before_any_run(known, tmp_path, mon
         doc["targets"][name] = {**base, **t}
     targets = tmp_path / "targets.yaml"
     targets.write_text(yaml.safe_dump(doc), encoding="utf-8")
-    monkeypatch.setattr(gatesim.experiments.calibrate, "run",
+    monkeypatch.setattr(gatesim.experiments.calibration_plan, "run",
                         lambda *a, **k: pytest.fail("ran before refusing"))
     with pytest.raises((GatesimError, ScenarioError)) as err:
         prepare(scenario, targets, 5)

@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 import gatesim
-import gatesim.experiments.calibrate as calibrate_module
+import gatesim.experiments.calibration_plan as calibrate_module
 from gatesim import cli
 from gatesim.errors import GatesimError
 from gatesim.experiments.calibrate import calibrate, prepare

@@ -29,133 +29,28 @@ from scipy.optimize import minimize
 from scipy.stats import qmc
 from tqdm import tqdm
 
-from gatesim.errors import GatesimError, ScenarioError
-from gatesim.experiments.checkpoint import MeasureStore, work_key
-from gatesim.experiments.executors import Executor, LocalExecutor
-from gatesim.experiments.names import did_you_mean
-from gatesim.experiments.run import run, versions
-from gatesim.experiments.sensitivity import Source
-from gatesim.experiments.stats import t_interval
-from gatesim.experiments.targets import (
-    Growth,
-    Targets,
-    check_target,
-    describe,
-    load_targets,
-    measure,
+from gatesim.errors import GatesimError
+from gatesim.experiments.calibration_plan import (
+    Candidate,
+    Evaluator,
+    Plan,
+    prepare,
 )
-from gatesim.scenario.loader import load_scenario
-from gatesim.scenario.moves import is_integral, joint_settings
-from gatesim.scenario.schema import Scenario
-from gatesim.scenario.uncertain import Parameter
+from gatesim.experiments.checkpoint import MeasureStore
+from gatesim.experiments.executors import Executor, LocalExecutor
+from gatesim.experiments.profile import CHI2_95, intervals, profile
+from gatesim.experiments.run import versions
+from gatesim.experiments.stats import t_interval
+from gatesim.experiments.targets import Growth, describe
 
-CHI2_95 = 3.841458820694124
-"""χ²₁ quantile 0.95: the profile threshold above the minimum."""
-UNSTABLE_PENALTY = 1e6
+__all__ = ["CHI2_95", "CalibrationResult", "Plan", "calibrate", "prepare", "summary_text"]
+
 CALIBRATION_COLUMNS = [
     "target", "set", "measure", "reported", "half_band", "band_low", "band_high",
     "simulated", "ci_low", "ci_high", "in_band", "start_simulated", "start_in_band",
     "scenario", "source"]
 FIT_COLUMNS = ["parameter", "start", "low", "high", "fitted", "interval_low", "interval_high",
                "interval_note", "paths"]
-
-
-@dataclass
-class Group:
-    """One scenario a candidate runs (the calibrated one, or another a target names)."""
-
-    source: Source
-    targets: dict[str, Any]
-    parameters: dict[str, Parameter]
-
-    def at(self, theta: dict[str, float]) -> Scenario:
-        moves = [(p, theta[name]) for name, p in self.parameters.items()]
-        return self.source.at(joint_settings(self.source.scenario, moves)) if moves \
-            else self.source.scenario
-
-
-@dataclass
-class Plan:
-    """Everything checked before any run."""
-
-    source: Source
-    targets: Targets
-    targets_file: Path
-    fit: dict[str, Parameter]
-    integral: dict[str, bool]
-    groups: list[Group]
-    replications: int
-
-    def theta(self, u: np.ndarray) -> dict[str, float]:
-        """Parameter values of a point of the unit cube (integral parameters rounded)."""
-        out = {}
-        for x, (name, p) in zip(u, self.fit.items(), strict=True):
-            v = p.low + float(np.clip(x, 0, 1)) * (p.high - p.low)
-            out[name] = float(round(v)) if self.integral[name] else v
-        return out
-
-    def unit(self, theta: dict[str, float]) -> np.ndarray:
-        return np.array([(theta[n] - p.low) / (p.high - p.low) for n, p in self.fit.items()])
-
-
-def prepare(scenario: str | Path, targets: str | Path, replications: int = 5,
-            overrides: Sequence[str] = ()) -> Plan:
-    """Load the scenario, the targets and every target scenario; refuse (one line) before
-    any run: an unknown parameter, place, side or metric, a date outside a run, a parameter
-    end that does not validate, fewer than 2 replications."""
-    if replications < 2:
-        raise GatesimError(f"--replications: got {replications}; expected at least 2 (each "
-                           "simulated figure needs a confidence interval)")
-    tfile = Path(targets)
-    spec = load_targets(tfile)
-    main = Source(load_scenario(scenario, list(overrides)), Path(scenario), tuple(overrides))
-    known = main.scenario.uncertain
-    for name in spec.fit:
-        if name not in known:
-            raise GatesimError(f"{tfile}: fit: no ranged parameter {name!r} in "
-                               f"{main.scenario.name}; {did_you_mean(name, list(known))}"
-                               f"(parameters: {', '.join(known) or 'none'})")
-    fit = {n: known[n] for n in spec.fit}
-    integral = {n: is_integral(main.scenario, p) for n, p in fit.items()}
-    by_run: dict[tuple[str | None, tuple[str, ...]], dict[str, Any]] = {}
-    for name, t in spec.targets.items():
-        where = None if t.scenario is None else str((tfile.parent / t.scenario).resolve())
-        by_run.setdefault((where, tuple(t.set)), {})[name] = t
-    groups = []
-    for (where, sets), ts in by_run.items():
-        try:
-            if where is None:
-                src = Source(load_scenario(scenario, [*overrides, *sets]), Path(scenario),
-                             (*overrides, *sets))
-            else:
-                src = Source(load_scenario(where, list(sets)), Path(where), sets)
-        except ScenarioError as exc:  # say which target brought this scenario or --set
-            field = "set" if where is None else "scenario" if not sets else "scenario/set"
-            raise GatesimError(f"{tfile}: targets.{next(iter(ts))}.{field}: {exc}") from None
-        params = {n: src.scenario.uncertain[n] for n in fit if n in src.scenario.uncertain}
-        for name, t in ts.items():
-            check_target(name, t, src.scenario)
-        group = Group(src, ts, params)
-        for n, p in fit.items():  # both ends must be valid scenarios
-            for x in (p.low, p.high):
-                group.at({**{k: q.value for k, q in fit.items()}, n: x})
-        groups.append(group)
-    return Plan(main, spec, tfile, fit, integral, groups, replications)
-
-
-@dataclass
-class Candidate:
-    """One evaluated θ: each target's per-replication figures, S, stability."""
-
-    theta: dict[str, float]
-    values: dict[str, list[float]]
-    unstable: bool
-    objective: float
-    phase: str
-
-    @property
-    def penalised(self) -> float:
-        return self.objective + (UNSTABLE_PENALTY if self.unstable else 0.0)
 
 
 @dataclass
@@ -170,82 +65,7 @@ class CalibrationResult:
     variant: dict[str, Any] = field(default_factory=dict)
 
 
-def _usable(kept: dict, names: list[str], replications: int) -> bool:
-    """Is a kept candidate what this calibration would have measured: every target's figure
-    per replication as a real number, and a yes/no stability? (A damaged or planted file is
-    measured again, never trusted.)"""
-    values = kept.get("values")
-    if not isinstance(values, dict) or sorted(values) != sorted(names) \
-            or not isinstance(kept.get("unstable"), bool):
-        return False
-    return all(isinstance(v, list) and len(v) == replications and all(
-        isinstance(x, int | float) and not isinstance(x, bool)
-        and (math.isnan(x) or abs(x) <= 1e15) for x in v) for v in values.values())
-
-
-class _Evaluator:
-    """Runs candidates (each scenario once per distinct θ), kept by an optional store."""
-
-    def __init__(self, plan: Plan, seed: int, executor: Executor, store: MeasureStore | None,
-                 progress: bool) -> None:
-        self.plan, self.seed, self.executor, self.store = plan, seed, executor, store
-        self.progress = progress
-        self.seen: dict[tuple, Candidate] = {}
-        self.trials: list[Candidate] = []
-        self.runs = 0
-        self.warned = False
-
-    def _group(self, g: Group, theta: dict[str, float]) -> tuple[dict[str, list[float]], bool]:
-        s = g.at(theta)
-        doc = s.model_dump(mode="json", by_alias=True)
-        doc.pop("uncertain", None)
-        key = work_key(scenario=doc, seed=self.seed, replications=self.plan.replications,
-                       targets={n: t.model_dump(mode="json", by_alias=True)
-                                for n, t in g.targets.items()})
-        kept = self.store.load(key) if self.store else None
-        if kept is not None and _usable(kept, list(g.targets), self.plan.replications):
-            return kept["values"], kept["unstable"]
-        if kept is not None and not self.warned:
-            self.warned = True
-            print(f"gatesim: warning: discarded a damaged kept candidate in {self.store.dir}; "
-                  "it is measured again", file=sys.stderr)
-        r = run(s, self.plan.replications, self.seed, executor=self.executor, records="none")
-        self.runs += 1
-        values = {n: [measure(t, r.scenario, o) for o in r.outputs]
-                  for n, t in g.targets.items()}
-        unstable = bool(r.meta["stability"].get("unstable"))
-        if self.store:
-            self.store.save(key, {"values": values, "unstable": unstable})
-        return values, unstable
-
-    def __call__(self, theta: dict[str, float], phase: str, uses: frozenset[str] = frozenset(
-            {"calibration"})) -> Candidate:
-        k = (tuple(round(theta[n], 9) for n in self.plan.fit), uses)
-        if k in self.seen:
-            return self.seen[k]
-        values: dict[str, list[float]] = {}
-        unstable = False
-        for g in self.plan.groups:
-            if any(t.use in uses for t in g.targets.values()):
-                v, u = self._group(g, theta)
-                values.update(v)
-                calibrating = any(t.use == "calibration" for t in g.targets.values())
-                unstable |= u and calibrating
-        cand = Candidate(dict(theta), values, unstable, self.objective(values), phase)
-        self.seen[k] = cand
-        self.trials.append(cand)
-        return cand
-
-    def objective(self, values: dict[str, list[float]]) -> float:
-        total = 0.0
-        for name, t in self.plan.targets.targets.items():
-            if t.use == "calibration":
-                m = float(np.nanmean(values[name])) if values.get(name) else math.nan
-                total += ((m - t.reported) / t.half_band) ** 2 if math.isfinite(m) else math.inf
-        return total
-
-
-def _search(plan: Plan, ev: _Evaluator, budget: int, seed: int, bar: tqdm) -> Candidate:
+def _search(plan: Plan, ev: Evaluator, budget: int, seed: int, bar: tqdm) -> Candidate:
     d = len(plan.fit)
     start = ev({n: p.value for n, p in plan.fit.items()}, "start")
     bar.update(1)
@@ -271,87 +91,6 @@ def _search(plan: Plan, ev: _Evaluator, budget: int, seed: int, bar: tqdm) -> Ca
     return min(ev.trials, key=lambda c: c.penalised)
 
 
-def _refit(plan: Plan, ev: _Evaluator, base: dict[str, float], name: str, bar: tqdm
-           ) -> Candidate:
-    """The best candidate with ``name`` held at ``base[name]``, the others re-fitted by a
-    short Nelder–Mead from their values in ``base`` (2 candidates per other parameter, + 2:
-    they start at the fit, near their optimum; the profile is the least S found there)."""
-    names = list(plan.fit)
-    free = [i for i, n in enumerate(names) if n != name]
-    phase = f"profile:{name}"
-
-    def f(v: np.ndarray) -> float:
-        u = plan.unit(base)
-        u[free] = v
-        bar.update(1)
-        return ev({**plan.theta(u), name: base[name]}, phase).penalised
-
-    if free:
-        minimize(f, plan.unit(base)[free], method="Nelder-Mead", bounds=[(0, 1)] * len(free),
-                 options={"maxfev": 2 * len(free) + 2, "xatol": 0.02})
-    held = [c for c in ev.trials if c.theta[name] == base[name]]
-    return min(held, key=lambda c: c.penalised) if held else ev(base, phase)
-
-
-def _profile(plan: Plan, ev: _Evaluator, best: Candidate, points: int, bar: tqdm
-             ) -> pd.DataFrame:
-    """Profile of S along each parameter: on a grid of its range, the others re-fitted."""
-    rows = []
-    for name, p in plan.fit.items():
-        grid = {*np.linspace(p.low, p.high, points).tolist(), best.theta[name]}
-        if plan.integral[name]:
-            grid = {float(round(x)) for x in grid}
-        for x in sorted(grid):
-            c = _refit(plan, ev, {**best.theta, name: x}, name, bar)
-            rows.append((name, x, c.objective, c.unstable, c.penalised))
-    return pd.DataFrame(rows, columns=["parameter", "value", "objective", "unstable",
-                                       "profile"])
-
-
-def _interval(prof: pd.DataFrame, fitted: float, smin: float) -> tuple[float, float, str]:
-    """Where the profile crosses smin + 3.84 on each side of the fit, interpolated linearly in
-    √(S − smin) (exact for a quadratic profile); an end of the range when it never does."""
-    order = np.argsort(prof["value"].to_numpy(float))
-    x = prof["value"].to_numpy(float)[order]
-    y = np.sqrt(np.maximum(prof["profile"].to_numpy(float)[order] - smin, 0.0))
-    level = math.sqrt(CHI2_95)
-    notes, ends = [], []
-    for side in (-1, 1):
-        idx = sorted((i for i in range(len(x)) if (x[i] - fitted) * side >= 0),
-                     key=lambda i: abs(x[i] - fitted))
-        end = x[idx[-1]] if idx else fitted
-        for a, b in zip(idx, idx[1:], strict=False):
-            if y[a] <= level < y[b]:
-                end = x[a] + (level - y[a]) * (x[b] - x[a]) / (y[b] - y[a])
-                break
-        else:
-            notes.append(f"reaches the range's {'low' if side < 0 else 'high'} end")
-        ends.append(float(end))
-    return ends[0], ends[1], "; ".join(notes)
-
-
-def _intervals(plan: Plan, ev: _Evaluator, best: Candidate, prof: pd.DataFrame, bar: tqdm
-               ) -> tuple[pd.DataFrame, dict[str, tuple[float, float, str]]]:
-    """Each parameter's interval, its interpolated ends checked once by a re-fitted
-    candidate there (added to the profile) before the final interpolation."""
-    out = {}
-    for name in plan.fit:
-        lo, hi, note = _interval(prof[prof.parameter == name], best.theta[name], best.penalised)
-        extra = []
-        for x in (lo, hi):
-            if x not in (plan.fit[name].low, plan.fit[name].high) and x != best.theta[name]:
-                x = float(round(x)) if plan.integral[name] else x
-                c = _refit(plan, ev, {**best.theta, name: x}, name, bar)
-                extra.append((name, x, c.objective, c.unstable, c.penalised))
-        if extra:
-            prof = pd.concat([prof, pd.DataFrame(extra, columns=prof.columns)],
-                             ignore_index=True)
-            lo, hi, note = _interval(prof[prof.parameter == name], best.theta[name],
-                                     best.penalised)
-        out[name] = (lo, hi, note)
-    return prof.sort_values(["parameter", "value"], kind="stable").reset_index(drop=True), out
-
-
 def calibrate(scenario: str | Path, targets: str | Path, replications: int = 5,
               seed: int = 12345, workers: int = 1, executor: Executor | None = None,
               budget: int | None = None, profile_points: int = 7,
@@ -367,20 +106,20 @@ def calibrate(scenario: str | Path, targets: str | Path, replications: int = 5,
         raise GatesimError(f"--profile-points: got {profile_points}; expected at least 3")
     d = len(plan.fit)
     budget = budget or 15 * d
-    ev = _Evaluator(plan, seed, executor or LocalExecutor(workers), store, progress)
+    ev = Evaluator(plan, seed, executor or LocalExecutor(workers), store, progress)
     show = progress and sys.stderr.isatty()
     with tqdm(desc="calibration candidates", file=sys.stderr, disable=not show,
               leave=False) as bar:
         best = _search(plan, ev, budget, seed, bar)
-        prof = _profile(plan, ev, best, profile_points, bar)
+        prof = profile(plan, ev, best, profile_points, bar)
         best = min(ev.trials, key=lambda c: c.penalised)  # a profile may find a lower point
-        prof, intervals = _intervals(plan, ev, best, prof, bar)
+        prof, ends = intervals(plan, ev, best, prof, bar)
         both = frozenset({"calibration", "validation"})
         start = ev({n: p.value for n, p in plan.fit.items()}, "start", both)
         final = ev(best.theta, "fit", both)
     fit_rows = []
     for name, p in plan.fit.items():
-        lo, hi, note = intervals[name]
+        lo, hi, note = ends[name]
         fit_rows.append((name, p.value, p.low, p.high, best.theta[name], lo, hi, note,
                          ";".join(p.paths)))
     fit = pd.DataFrame(fit_rows, columns=FIT_COLUMNS)
@@ -407,7 +146,7 @@ def _table(plan: Plan, start: Candidate, final: Candidate) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=CALIBRATION_COLUMNS)
 
 
-def _meta(plan: Plan, seed: int, best: Candidate, final: Candidate, ev: _Evaluator,
+def _meta(plan: Plan, seed: int, best: Candidate, final: Candidate, ev: Evaluator,
           budget: int, points: int, t0: float) -> dict[str, Any]:
     return {
         "scenario": plan.source.scenario.name,

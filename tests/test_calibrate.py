@@ -238,3 +238,17 @@ def test_the_variant_file_runs_with_the_fitted_values_and_keeps_the_ranges(tmp_p
     assert set(variant.uncertain) == {"desk_minutes", "closing", "after_minutes"}
     assert variant.uncertain["closing"].low == 20 and variant.uncertain["closing"].high == 24
     assert "calibrated" in variant.uncertain["desk_minutes"].note
+
+
+def test_a_profile_that_dips_back_under_the_level_widens_the_interval_and_says_so():
+    from gatesim.experiments.profile import interval
+
+    prof = pd.DataFrame({"value": [20, 21, 22, 23, 24], "profile": [7.0, 30.0, 11.0, 6.0, 5.0]})
+    lo, hi, note = interval(prof, 24.0, 5.0)
+    assert (lo, hi) == (20, 24)
+    assert "not one piece" in note and "21" in note and "low end" in note
+    quadratic = pd.DataFrame({"value": [8.0, 9.0, 10.0, 11.0, 12.0],
+                              "profile": [4.0 * (v - 10) ** 2 for v in (8, 9, 10, 11, 12)]})
+    lo, hi, note = interval(quadratic, 10.0, 0.0)  # S = 4 (x − 10)²: 3.84 at 10 ± 0.98
+    assert lo == pytest.approx(10 - 3.841458820694124 ** 0.5 / 2)
+    assert hi == pytest.approx(10 + 3.841458820694124 ** 0.5 / 2) and note == ""

@@ -54,25 +54,35 @@ def profile(plan: Plan, ev: Evaluator, best: Candidate, points: int, bar: tqdm
 
 
 def interval(prof: pd.DataFrame, fitted: float, smin: float) -> tuple[float, float, str]:
-    """Where the profile crosses smin + 3.84 on each side of the fit, interpolated linearly in
-    √(S − smin) (exact for a quadratic profile); an end of the range when it never does."""
-    order = np.argsort(prof["value"].to_numpy(float))
-    x = prof["value"].to_numpy(float)[order]
-    y = np.sqrt(np.maximum(prof["profile"].to_numpy(float)[order] - smin, 0.0))
+    """The values whose profile is within smin + 3.84, as the smallest interval holding them
+    all: each end interpolated linearly in √(S − smin) (exact for a quadratic profile) towards
+    the next grid value outside, or the range's end when there is none. A profile that dips
+    back under the level further out (two minima, or a rough profile) widens the interval to
+    hold that value too, and the note says the set is not one piece."""
+    best = prof.groupby("value")["profile"].min()  # several candidates at one value: the least
+    x = best.index.to_numpy(float)
+    y = np.sqrt(np.maximum(best.to_numpy(float) - smin, 0.0))
     level = math.sqrt(CHI2_95)
-    notes, ends = [], []
-    for side in (-1, 1):
-        idx = sorted((i for i in range(len(x)) if (x[i] - fitted) * side >= 0),
-                     key=lambda i: abs(x[i] - fitted))
-        end = x[idx[-1]] if idx else fitted
-        for a, b in zip(idx, idx[1:], strict=False):
-            if y[a] <= level < y[b]:
-                end = x[a] + (level - y[a]) * (x[b] - x[a]) / (y[b] - y[a])
-                break
-        else:
-            notes.append(f"reaches the range's {'low' if side < 0 else 'high'} end")
-        ends.append(float(end))
-    return ends[0], ends[1], "; ".join(notes)
+    inside = (y <= level) | np.isclose(x, fitted)
+    first, last = int(np.argmax(inside)), len(x) - 1 - int(np.argmax(inside[::-1]))
+    notes = []
+    if first == 0:
+        lo = x[0]
+        notes.append("reaches the range's low end")
+    else:
+        a, b = first, first - 1
+        lo = x[a] + (level - y[a]) * (x[b] - x[a]) / (y[b] - y[a])
+    if last == len(x) - 1:
+        hi = x[-1]
+        notes.append("reaches the range's high end")
+    else:
+        a, b = last, last + 1
+        hi = x[a] + (level - y[a]) * (x[b] - x[a]) / (y[b] - y[a])
+    if not inside[first:last + 1].all():
+        gaps = x[first:last + 1][~inside[first:last + 1]]
+        notes.append(f"not one piece: values near {', '.join(f'{g:.4g}' for g in gaps)} are "
+                     "outside the 3.84 band (a rough profile or two minima)")
+    return float(lo), float(hi), "; ".join(notes)
 
 
 def intervals(plan: Plan, ev: Evaluator, best: Candidate, prof: pd.DataFrame, bar: tqdm

@@ -107,3 +107,10 @@ def test_two_different_ranges_under_one_name_are_refused(tmp_path):
     with pytest.raises(ScenarioError, match="stages.b.servers.*same value, low and high"):
         _load(tmp_path, overrides=["stages.b.servers={value: 1, low: 1, high: 4, "
                                    "name: officers}"])
+
+
+@pytest.mark.parametrize("name", ["{a: 1}", "[x]", "3"])
+def test_a_range_whose_name_is_not_text_is_refused_in_one_line(tmp_path, name):
+    with pytest.raises(ScenarioError, match="stages.b.servers"):
+        _load(tmp_path, overrides=[f"stages.b.servers={{value: 1, low: 1, high: 4, "
+                                   f"name: {name}}}"])

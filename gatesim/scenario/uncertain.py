@@ -72,9 +72,11 @@ def _number(x: Any) -> bool:
 
 
 def is_range(x: Any) -> bool:
-    """A mapping of exactly value, low, high (and perhaps name, note), all three numbers."""
+    """A mapping of exactly value, low, high (and perhaps name, note), all three numbers and
+    name and note text (anything else is no range: the field's schema refuses it)."""
     return (isinstance(x, dict) and RANGE_KEYS <= set(x) <= RANGE_KEYS | OPTIONAL_KEYS
-            and all(_number(x[k]) for k in RANGE_KEYS))
+            and all(_number(x[k]) for k in RANGE_KEYS)
+            and all(isinstance(x.get(k, ""), str) for k in OPTIONAL_KEYS))
 
 
 def _ranged(spec: dict[str, Any], origin: str) -> Ranged:

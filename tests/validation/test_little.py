@@ -14,7 +14,8 @@ A kept slot (a truck served while its next step waits in the same finite yard) s
 yard's level from start to left: the level is the yard's physical occupancy. Levels are read
 at T mid-run, and the run then goes on until every truck that arrived by T has left, so every
 visit overlapping W is recorded. The other side's day-to-day intake factor is switched off
-(``FIXED_RATES``): with it a lane's admission interval changes every day, and the identity
+(``FIXED_RATES``, with the pre-calibration closing hour): with it a lane's admission interval
+changes every day, and the identity
 would need the interval in force at each admission (the factor's own exact checks are in
 test_variability_engine.py).
 """
@@ -32,7 +33,10 @@ SCENARIO = ROOT / "scenarios" / "huu_nghi.yaml"
 HORIZON_DAYS, WINDOW_END_H = 8, 96.0
 REL = 1e-9
 FIXED_RATES = ["lanes.hn_freight_road.export.rate_factor=null",
-               "lanes.tt_freight_lane.export.rate_factor=null", "factors={}"]
+               "lanes.tt_freight_lane.export.rate_factor=null", "factors={}",
+               "calendars.cn_export_acceptance.weekly.0.windows.0.close=20"]
+"""Fixed intake, closing at 20:00 Beijing: with a fifth of the slots the export yards then fill
+and trucks queue on the roads inside the window (the calibrated 24:00 closing empties them)."""
 
 
 def overlap(a: np.ndarray, b: np.ndarray, t0: float, t1: float) -> float:

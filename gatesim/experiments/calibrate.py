@@ -62,7 +62,6 @@ class CalibrationResult:
     trials: pd.DataFrame
     profile: pd.DataFrame
     meta: dict[str, Any] = field(default_factory=dict)
-    variant: dict[str, Any] = field(default_factory=dict)
 
 
 def _search(plan: Plan, ev: Evaluator, budget: int, seed: int, bar: tqdm) -> Candidate:

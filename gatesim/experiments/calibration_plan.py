@@ -152,6 +152,7 @@ class Evaluator:
         self.trials: list[Candidate] = []
         self.runs = 0
         self.warned = False
+        self.measured: dict[str, tuple[dict[str, list[float]], bool]] = {}
 
     def _group(self, g: Group, theta: dict[str, float]) -> tuple[dict[str, list[float]], bool]:
         s = g.at(theta)
@@ -160,6 +161,8 @@ class Evaluator:
         key = work_key(scenario=doc, seed=self.seed, replications=self.plan.replications,
                        targets={n: t.model_dump(mode="json", by_alias=True)
                                 for n, t in g.targets.items()})
+        if key in self.measured:  # e.g. the start, measured again with its validation
+            return self.measured[key]
         kept = self.store.load(key) if self.store else None
         if kept is not None and _usable(kept, list(g.targets), self.plan.replications):
             return kept["values"], kept["unstable"]
@@ -174,6 +177,7 @@ class Evaluator:
         unstable = bool(r.meta["stability"].get("unstable"))
         if self.store:
             self.store.save(key, {"values": values, "unstable": unstable})
+        self.measured[key] = values, unstable
         return values, unstable
 
     def __call__(self, theta: dict[str, float], phase: str, uses: frozenset[str] = frozenset(

@@ -24,7 +24,7 @@ from gatesim.experiments.calibrate import CHI2_95, CalibrationResult
 from gatesim.output.destination import GENERATOR
 from gatesim.output.excel import write_xlsx
 from gatesim.output.plots import COLOURS, save
-from gatesim.output.writer import _staged, write_csv, write_json
+from gatesim.output.writer import staged, write_csv, write_json
 from gatesim.scenario.loader import apply_overrides, resolve_document
 from gatesim.scenario.uncertain import RangedFloat, RangedInt
 
@@ -160,7 +160,7 @@ def write_calibration(result: CalibrationResult, out: Path, plots: bool = True) 
     profile.csv, trials.csv, calibration.json, calibrated.yaml and plots/profile.png,
     published together in ``out``."""
     out = Path(out)
-    with _staged(out) as tmp:
+    with staged(out) as tmp:
         write_csv(result.table, tmp / "calibration.csv")
         write_csv(result.fit, tmp / "fit.csv")
         write_csv(result.profile, tmp / "profile.csv")

@@ -88,7 +88,7 @@ def _failed(out: Path, exc: OSError) -> WriteFailed:
 
 
 @contextlib.contextmanager
-def _staged(out: Path) -> Iterator[Path]:
+def staged(out: Path) -> Iterator[Path]:
     """A staging directory beside ``out``, published in its place when the block succeeds and
     removed when it fails; an OSError (a full disk) becomes one line, exit 1."""
     try:
@@ -110,7 +110,7 @@ def write_run(result: RunResult, out: Path, records: bool = True, xlsx: bool = T
     """Write summary.csv, replications.csv, timeseries.csv, summary.json (and records), and
     (unless ``xlsx`` is False) results.xlsx."""
     out = Path(out)
-    with _staged(out) as tmp:
+    with staged(out) as tmp:
         write_csv(result.summary, tmp / "summary.csv")
         write_csv(result.replications, tmp / "replications.csv")
         write_csv(result.timeseries, tmp / "timeseries.csv")
@@ -134,7 +134,7 @@ def write_comparison(c: Comparison, out: Path, records: bool = True) -> Path:
     """comparison.csv / comparison.json / results.xlsx, and each scenario's run in
     ``out/<name>/``."""
     out = Path(out)
-    with _staged(out) as tmp:
+    with staged(out) as tmp:
         write_csv(c.table, tmp / "comparison.csv")
         write_json({"generator": GENERATOR, **c.meta,
                     "rows": c.table.to_dict(orient="records")}, tmp / "comparison.json")
@@ -161,7 +161,7 @@ def write_sensitivity(result: SensitivityResult, out: Path, plots: bool = True) 
     """sensitivity.csv, sensitivity.json, results.xlsx and (unless ``plots`` is False)
     plots/tornado.png and .svg, published together in ``out``."""
     out = Path(out)
-    with _staged(out) as tmp:
+    with staged(out) as tmp:
         write_csv(result.table, tmp / "sensitivity.csv")
         write_json({"generator": GENERATOR, **result.meta,
                     "rows": result.table.to_dict(orient="records")}, tmp / "sensitivity.json")
@@ -177,7 +177,7 @@ def write_screening(result: ScreeningResult, out: Path, plots: bool = True) -> P
     """screening.csv, screening.json, results.xlsx and (unless ``plots`` is False)
     plots/morris.png and .svg, published together in ``out``."""
     out = Path(out)
-    with _staged(out) as tmp:
+    with staged(out) as tmp:
         write_csv(result.table, tmp / "screening.csv")
         write_json({"generator": GENERATOR, **result.meta,
                     "rows": result.table.to_dict(orient="records")}, tmp / "screening.json")

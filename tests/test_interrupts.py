@@ -379,3 +379,60 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path, tiny):
         pytest.xfail("gatesim/__init__.py imports pandas before gatesim.cli.main runs, so a "
                      f"Ctrl-C then is outside its reach: {failures}")
     assert not failures
+
+
+# --- a Ctrl-C that a library swallows ------------------------------------------------------
+def test_a_swallowed_ctrl_c_still_stops_the_work():
+    """Cython's module set-up clears what ``abc.register`` raises, so a Ctrl-C landing while
+    numpy.random imports vanished and the run wrote its results with status 0."""
+    from gatesim import interrupts
+
+    with interrupts.watched():
+        interrupts.check()  # nothing noted yet
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the handler runs here
+        except KeyboardInterrupt:
+            pass  # what the library did
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_ctrl_c_reported_as_unraisable_is_not_printed(monkeypatch):
+    from gatesim import interrupts
+
+    seen = []
+    monkeypatch.setattr(sys, "unraisablehook", lambda u: seen.append(u.exc_type))
+
+    class Dropped:
+        def __del__(self):
+            interrupts.handler(signal.SIGINT, None)
+
+    class Other:
+        def __del__(self):
+            raise ValueError("shown")
+
+    with interrupts.watched():
+        Dropped()
+        Other()
+    assert seen == [ValueError]
+    with pytest.raises(KeyboardInterrupt):
+        interrupts.check()
+
+
+def test_a_swallowed_ctrl_c_stops_the_cli_with_one_line(tmp_path, tiny, monkeypatch, capsys):
+    from gatesim import interrupts
+
+    real = experiment.run
+
+    def swallowing(*args, **kwargs):
+        with contextlib.suppress(KeyboardInterrupt):
+            interrupts.handler(signal.SIGINT, None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(experiment, "run", swallowing)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tiny), "-r", "2", "--out", str(out), "-q", "--no-report"]) == 130
+    assert not out.exists()
+    assert "interrupted" in one_line(capsys.readouterr().err)

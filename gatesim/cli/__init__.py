@@ -6,6 +6,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+from gatesim import interrupts
 from gatesim.cli.analysis import cmd_calibrate, cmd_sensitivity
 from gatesim.cli.commands import cmd_compare, cmd_report, cmd_run, cmd_sweep, cmd_validate
 from gatesim.cli.parser import parser
@@ -36,18 +37,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:  # not the main thread: SIGTERM keeps its handler
         previous = None
     try:
-        try:
-            args = parser().parse_args(argv)
-            return COMMANDS[args.command](args)
-        except GatesimError as exc:
-            print(f"gatesim: error: {exc}", file=sys.stderr)
-            return exc.exit_code
-        except KeyboardInterrupt:
-            code = 130
-        except Interrupted as exc:
-            code = exc.exit_code
-        print(stopped, file=sys.stderr)
-        return code
+        with interrupts.watched():
+            try:
+                args = parser().parse_args(argv)
+                return COMMANDS[args.command](args)
+            except GatesimError as exc:
+                print(f"gatesim: error: {exc}", file=sys.stderr)
+                return exc.exit_code
+            except KeyboardInterrupt:
+                code = 130
+            except Interrupted as exc:
+                code = exc.exit_code
+            print(stopped, file=sys.stderr)
+            return code
     except KeyboardInterrupt:  # a second Ctrl-C while the first was being reported
         return 130
     except Interrupted as exc:

@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from gatesim import interrupts
 from gatesim.errors import GatesimError, JobFailed, WorkerDied, one_line
 from gatesim.experiments.workers import Pool, call, describe
 
@@ -56,9 +57,11 @@ class LocalExecutor:
     def map(self, fn: Callable[[Any], Any], jobs: Sequence[Any],
             progress: Progress | None = None, on_result: OnResult | None = None
             ) -> list[Any]:
+        interrupts.check()
         results: list[Any] = [None] * len(jobs)
 
         def finished(i: int, r: Any) -> None:
+            interrupts.check()  # a Ctrl-C swallowed while importing: stop at the first job
             results[i] = r
             if on_result is not None:
                 on_result(i, r)
@@ -167,6 +170,7 @@ class DaskExecutor:
         from distributed.client import FutureCancelledError
         from distributed.scheduler import KilledWorker
 
+        interrupts.check()  # a Ctrl-C swallowed while importing distributed
         client = self._connect()
         futures: list[Any] = []
         results: list[Any] = [None] * len(jobs)
@@ -182,6 +186,7 @@ class DaskExecutor:
                                      ) from exc
                 except Exception as exc:
                     raise JobFailed(i, describe(exc)) from exc
+                interrupts.check()
                 results[i] = r
                 if on_result is not None:
                     on_result(i, r)

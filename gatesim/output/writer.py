@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from gatesim import interrupts
 from gatesim.errors import WriteFailed
 from gatesim.experiments.compare import Comparison
 from gatesim.experiments.run import RunResult
@@ -97,6 +98,7 @@ def staged(out: Path) -> Iterator[Path]:
         raise _failed(out, exc) from None
     try:
         yield tmp
+        interrupts.check()  # a Ctrl-C some library swallowed: publish nothing
         publish(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)

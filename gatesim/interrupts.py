@@ -53,6 +53,7 @@ def watched() -> Iterator[None]:
     finally:
         sys.unraisablehook = hook
         signal.signal(signal.SIGINT, previous)
+        _noted = False  # a later run in this process starts afresh
 
 
 def check() -> None:

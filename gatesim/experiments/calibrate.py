@@ -16,7 +16,6 @@ Validation targets are only measured at the start and at the fit, never fitted.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.stats import qmc
-from tqdm import tqdm
 
 from gatesim.errors import GatesimError
 from gatesim.experiments.calibration_plan import (
@@ -39,9 +37,12 @@ from gatesim.experiments.calibration_plan import (
 from gatesim.experiments.checkpoint import MeasureStore
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.profile import CHI2_95, intervals, profile
+from gatesim.experiments.progress import Bar
+from gatesim.experiments.progress import bar as progress_bar
 from gatesim.experiments.run import versions
 from gatesim.experiments.stats import t_interval
 from gatesim.experiments.targets import Growth, describe
+from gatesim.i18n import _
 
 __all__ = ["CHI2_95", "CalibrationResult", "Plan", "calibrate", "prepare", "summary_text"]
 
@@ -64,7 +65,7 @@ class CalibrationResult:
     meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _search(plan: Plan, ev: Evaluator, budget: int, seed: int, bar: tqdm) -> Candidate:
+def _search(plan: Plan, ev: Evaluator, budget: int, seed: int, bar: Bar) -> Candidate:
     d = len(plan.fit)
     start = ev({n: p.value for n, p in plan.fit.items()}, "start")
     bar.update(1)
@@ -106,9 +107,7 @@ def calibrate(scenario: str | Path, targets: str | Path, replications: int = 5,
     d = len(plan.fit)
     budget = budget or 15 * d
     ev = Evaluator(plan, seed, executor or LocalExecutor(workers), store, progress)
-    show = progress and sys.stderr.isatty()
-    with tqdm(desc="calibration candidates", file=sys.stderr, disable=not show,
-              leave=False) as bar:
+    with progress_bar(None, _("calibration candidates"), progress) as bar:
         best = _search(plan, ev, budget, seed, bar)
         prof = profile(plan, ev, best, profile_points, bar)
         best = min(ev.trials, key=lambda c: c.penalised)  # a profile may find a lower point

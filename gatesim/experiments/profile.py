@@ -8,15 +8,15 @@ import math
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from tqdm import tqdm
 
 from gatesim.experiments.calibration_plan import Candidate, Evaluator, Plan
+from gatesim.experiments.progress import Bar
 
 CHI2_95 = 3.841458820694124
 """χ²₁ quantile 0.95: the profile threshold above the minimum."""
 
 
-def refit(plan: Plan, ev: Evaluator, base: dict[str, float], name: str, bar: tqdm
+def refit(plan: Plan, ev: Evaluator, base: dict[str, float], name: str, bar: Bar
            ) -> Candidate:
     """The best candidate with ``name`` held at ``base[name]``, the others re-fitted by a
     short Nelder–Mead from their values in ``base`` (2 candidates per other parameter, + 2:
@@ -38,7 +38,7 @@ def refit(plan: Plan, ev: Evaluator, base: dict[str, float], name: str, bar: tqd
     return min(held, key=lambda c: c.penalised) if held else ev(base, phase)
 
 
-def profile(plan: Plan, ev: Evaluator, best: Candidate, points: int, bar: tqdm
+def profile(plan: Plan, ev: Evaluator, best: Candidate, points: int, bar: Bar
              ) -> pd.DataFrame:
     """Profile of S along each parameter: on a grid of its range, the others re-fitted."""
     rows = []
@@ -85,7 +85,7 @@ def interval(prof: pd.DataFrame, fitted: float, smin: float) -> tuple[float, flo
     return float(lo), float(hi), "; ".join(notes)
 
 
-def intervals(plan: Plan, ev: Evaluator, best: Candidate, prof: pd.DataFrame, bar: tqdm
+def intervals(plan: Plan, ev: Evaluator, best: Candidate, prof: pd.DataFrame, bar: Bar
                ) -> tuple[pd.DataFrame, dict[str, tuple[float, float, str]]]:
     """Each parameter's interval, its interpolated ends checked once by a re-fitted
     candidate there (added to the profile) before the final interpolation."""

@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -17,7 +16,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from gatesim.engine.model import run_replication
 from gatesim.engine.records import ReplicationOutput
@@ -28,7 +26,9 @@ from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.frames import replications_frame, run_frames
 from gatesim.experiments.guard import scenario_hash
 from gatesim.experiments.metrics import HORIZON_DEPENDENT_IF_UNSTABLE
+from gatesim.experiments.progress import bar as progress_bar
 from gatesim.experiments.stats import growth_per_day, mser, t_interval
+from gatesim.i18n import _
 from gatesim.scenario.schema import Scenario
 
 SUMMARY_COLUMNS = ["metric", "scope", "stat", "estimate", "ci_low", "ci_high", "n", "note"]
@@ -143,9 +143,8 @@ class Runner:
         found = {r: keep.load(r) for r in reps} if keep else {}
         todo = [r for r in reps if found.get(r) is None]
         jobs = [(s, seed, r, records or self.records) for r in todo]
-        show = self.progress and sys.stderr.isatty()
-        with tqdm(total=len(jobs), desc=f"{s.name} replications", file=sys.stderr,
-                  disable=not show, leave=False) as bar:
+        with progress_bar(len(jobs), _("%(name)s replications") % {"name": s.name},
+                          self.progress) as bar:
             try:
                 done = self.executor.map(_one, jobs, bar,
                                          (lambda _, out: keep.save(out)) if keep else None)

@@ -14,7 +14,6 @@ the comparison's conclusion hangs on. Finished replications are kept by the run 
 from __future__ import annotations
 
 import math
-import sys
 import time
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError
@@ -31,6 +29,7 @@ from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.guard import scenario_hash
 from gatesim.experiments.names import check_key, did_you_mean
+from gatesim.experiments.progress import bar as progress_bar
 from gatesim.experiments.run import Runner, auto_warmup, run, versions, with_warmup
 from gatesim.experiments.stats import paired_difference, t_interval
 from gatesim.scenario.loader import apply_overrides, load_scenario, validate
@@ -243,8 +242,7 @@ def evaluate(plan: Plan, points: Mapping[Hashable, Scenario], seed: int, executo
     done: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
     found: dict[Hashable, np.ndarray] = {}
     unstable: list[Hashable] = []
-    bar = tqdm(total=len(points), desc=desc, file=sys.stderr, leave=False,
-               disable=not (progress and sys.stderr.isatty()))
+    bar = progress_bar(len(points), desc, progress)
     for key, s in points.items():
         if warm is not None and s.clock.warmup_days == "auto":
             s = with_warmup(s, warm["days"])

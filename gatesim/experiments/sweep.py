@@ -11,22 +11,22 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
-from tqdm import tqdm
 
 from gatesim.engine.rng import STREAM_LAYOUT_VERSION
 from gatesim.errors import GatesimError, ScenarioError
 from gatesim.experiments.checkpoint import work_key
 from gatesim.experiments.executors import Executor
 from gatesim.experiments.guard import MAX_POINTS
+from gatesim.experiments.progress import bar as progress_bar
 from gatesim.experiments.run import SUMMARY_COLUMNS, RunResult, run, versions
 from gatesim.experiments.stability import growth
+from gatesim.i18n import _
 from gatesim.scenario.loader import load_scenario, load_text
 from gatesim.scenario.moves import assignment
 from gatesim.scenario.schema import Scenario
@@ -154,8 +154,7 @@ def sweep(scenario: str | Path, params: Sequence[tuple[str, list[Any]]],
     names = [p for p, _ in params]
     frames, done, computed = [], 0, 0
     points = point_scenarios(scenario_path, params, overrides)
-    bar = tqdm(total=len(points), desc="sweep points", file=sys.stderr, leave=False,
-               disable=not (progress and sys.stderr.isatty()))
+    bar = progress_bar(len(points), _("sweep points"), progress)
     for values, s in points:
         key = point_key(s.model_dump(mode="json", by_alias=True), seed, replications)
         stored = store.load(key) if store is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from gatesim.errors import ScenarioError, shown
+from gatesim.scenario.labels import drop_fixed, written_parameters
 from gatesim.scenario.references import check_references
 from gatesim.scenario.replay import anchor, replay_of
 from gatesim.scenario.schema import Scenario
@@ -404,8 +405,10 @@ def _first_error(errors: list[Any]) -> Any:
 
 
 def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None,
-             assigned: list[str] = ()) -> Scenario:
-    """Validate a resolved mapping into a Scenario, or raise ScenarioError for the first fault."""
+             assigned: list[str] = (), written: Collection[str] = ()) -> Scenario:
+    """Validate a resolved mapping into a Scenario, or raise ScenarioError for the first fault.
+    ``written``: the names of the ranges the files wrote before overrides and variants fixed
+    some (the ``labels:`` of a fixed one are dropped, labels.drop_fixed)."""
     sources = sources or [(file, doc)]
     try:
         doc = mark_ranges(doc, file)  # ranges given by --set or as plain mappings
@@ -418,6 +421,8 @@ def validate(doc: dict[str, Any], file: str, sources: list[Source] | None = None
                             exc.expected) from None
     if found and isinstance(doc, dict):
         doc["uncertain"] = {**found, **(doc.get("uncertain") or {})}
+    if written and isinstance(doc, dict):
+        drop_fixed(doc, written)
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
@@ -447,5 +452,6 @@ def load_scenario(
 ) -> Scenario:
     """Load, resolve and validate a scenario file; ``overrides`` are ``--set`` assignments."""
     doc, sources = resolve_document(Path(path), str(path))
+    written = written_parameters([doc, *(d for _, d in sources)])  # before overrides fix any
     assigned = apply_overrides(doc, overrides)
-    return validate(doc, str(path), sources, assigned)
+    return validate(doc, str(path), sources, assigned, written)

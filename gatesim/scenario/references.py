@@ -7,6 +7,7 @@ from itertools import accumulate
 
 from gatesim.errors import shown
 from gatesim.scenario.calendar import is_ever_open
+from gatesim.scenario.labels import labellable
 from gatesim.scenario.resources import admission_problems, variability_problems
 from gatesim.scenario.schema import (
     TURN_AWAY,
@@ -19,7 +20,7 @@ from gatesim.scenario.schema import (
     StageStep,
     Step,
 )
-from gatesim.scenario.unused import unused
+from gatesim.scenario.unused import did_you_mean, unused
 
 Problem = tuple[str, object, str]
 PSEUDO_ATTRIBUTES = ("cargo", "direction", "site")
@@ -161,11 +162,33 @@ def _problems(s: Scenario) -> Iterator[Problem]:
         if init.at not in places:
             yield f"initial_state[{i}].at", init.at, f"one of the yards or roads {sorted(places)}"
     yield from variability_problems(s)
+    yield from _label_problems(s)
     for rname, route in s.routes.items():
         problem = _ends_early(s, rname, route)
         if problem:
             yield problem
     yield from _initial_yards(s)
+
+
+def _label_problems(s: Scenario) -> Iterator[Problem]:
+    """A ``labels:`` key that names no road, site, direction or uncertain parameter (an item
+    with a mapping of its own carries its ``label:`` there)."""
+    known = labellable(s)
+    own = {name: section for section in ("yards", "stages", "lanes", "calendars", "arrivals",
+                                          "routes", "cargo", "factors", "stoppages",
+                                          "acceptances")
+           for name in getattr(s, section)}
+    for name in s.labels:
+        if name in known:
+            continue
+        if name in own:
+            want = (f"a road, site, direction or uncertain parameter ({own[name]} carry their "
+                    f"own label: write {own[name]}.{name}.label)")
+        else:
+            names = sorted(known)
+            want = (f"a road, site, direction or uncertain parameter: {did_you_mean(name, names)}"
+                    f"({', '.join(names[:12])}{' …' if len(names) > 12 else ''})")
+        yield f"labels.{name}", name, want
 
 
 # --- routes a truck can leave before any stage or lane --------------------------------------

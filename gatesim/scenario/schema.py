@@ -37,7 +37,7 @@ from gatesim.fields import (
     Weight,
     clock_hours,
 )
-from gatesim.scenario.base import AttrCondition, Direction, Strict
+from gatesim.scenario.base import AttrCondition, Direction, Label, Strict
 from gatesim.scenario.distributions import Distribution
 from gatesim.scenario.uncertain import Parameter
 from gatesim.scenario.variability import (
@@ -138,6 +138,7 @@ class Calendar(Strict):
     weekly: list[WeeklyRule] = Field(min_length=1, max_length=14)
     overrides: list[DateOverride] = Field(default_factory=list, max_length=1000)
     clock_offset_h: Float = Field(0.0, ge=-12, le=14, description="hours ahead of Hanoi")
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
 
 class Yard(Strict):
@@ -146,6 +147,7 @@ class Yard(Strict):
     overflow: str | None = Field(
         None, description="a road where arrivals wait when full, or 'turn_away'"
     )
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
 
 class Stage(Strict):
@@ -156,6 +158,7 @@ class Stage(Strict):
     servers_factor: FactorRef | None = Field(
         None, description="day-to-day factor on the servers on duty (rounded ⌊s·F + U⌋)")
     priority: Priority = Field(default_factory=list)
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
 
 class LaneSide(Strict):
@@ -200,6 +203,7 @@ class Lane(Strict):
     import_: LaneSide | None = Field(None, alias="import")
     eligible: AttrCondition = Field(default_factory=dict)
     cap_clock_offset_h: Float = Field(0.0, ge=-12, le=14, description="the cap's day boundary")
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
     @model_validator(mode="after")
     def _some_side(self) -> Lane:
@@ -232,6 +236,7 @@ class ArrivalStream(Strict):
     daily_factor: FactorRef | None = Field(
         None, description="day-to-day factor on the rate (mean 1), beside the multipliers")
     attributes: dict[Name, Probability] = Field(default_factory=dict)
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
     @field_validator("interarrival")
     @classmethod
@@ -322,6 +327,7 @@ class Route(Strict):
     cargo: Name
     site: str | None = None
     steps: list[Step] = Field(min_length=1)
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
 
 class CargoClass(Strict):
@@ -331,6 +337,7 @@ class CargoClass(Strict):
         None, description="hours from arrival before the cargo loses value (perishability)")
     waiting_cost_per_day: Cost = Field(
         0.0, description="cost of one truck-day in the system (parking, reefer fuel…)")
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
 
 class InitialTrucks(Strict):
@@ -365,3 +372,5 @@ class Scenario(Strict):
         default_factory=dict, description="the other side's intake shared by several lanes")
     uncertain: dict[str, Parameter] = Field(
         default_factory=dict, description="numbers written with a range (filled by the loader)")
+    labels: dict[str, Label] = Field(default_factory=dict, description=(
+        "display names per language of roads, sites, directions and uncertain parameters"))

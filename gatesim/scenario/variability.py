@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from gatesim.fields import MAX_COUNT, Float, Name, NoBool, Weight
-from gatesim.scenario.base import AttrCondition, Strict
+from gatesim.scenario.base import AttrCondition, Label, Strict
 from gatesim.scenario.distributions import Distribution
 
 FACTOR_CV_MAX = 2.0
@@ -52,6 +52,7 @@ class Factor(Strict):
     autocorrelation: Annotated[float, Field(ge=0, le=0.99), NoBool] = Field(
         0.0, description="lag-1 correlation of the underlying normal (AR(1); 0 = independent days)")
     note: str = ""
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
     @model_validator(mode="after")
     def _one_law(self) -> Factor:
@@ -105,6 +106,7 @@ class Stoppage(Strict):
         1.0, description="share of capacity lost while stopped (1 = full stop)")
     dated: list[DatedStoppage] = Field(default_factory=list, max_length=1000)
     note: str = ""
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
     @model_validator(mode="after")
     def _some_stoppage(self) -> Stoppage:
@@ -130,6 +132,7 @@ class Acceptance(Strict):
     rate_factor: FactorRef | None = None
     cap_factor: FactorRef | None = None
     priority: Priority = Field(default_factory=list)
+    label: Label | None = Field(None, description="display name per language (vi, en)")
 
     @field_validator("cap_factor")
     @classmethod

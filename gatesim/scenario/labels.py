@@ -3,9 +3,10 @@
 Every named item that is a mapping (a calendar, yard, stage, lane, arrival stream, route, cargo
 class, factor, stoppage, acceptance) may carry ``label: {vi: "Bãi chờ xuất khẩu Hữu Nghị", en:
 "Hữu Nghị export yard"}``. Things without a mapping of their own -- roads, sites, the two
-directions and uncertain parameters -- are labelled in the scenario's ``labels:`` mapping, by
-name. A label is display text only: the engine never reads it, so it changes no result.
-:func:`gatesim.i18n.display` picks the label in the current language.
+directions, truck attributes and uncertain parameters -- are labelled in the scenario's
+``labels:`` mapping, by name (the type ``Label`` is in base.py). A label is display text only:
+the engine never reads it, so it changes no result. :func:`labels_of` gathers them all and
+:func:`gatesim.i18n.display` picks the one in the current language.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from gatesim.scenario.base import Label
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.uncertain import RangedFloat, RangedInt
 
@@ -22,7 +22,6 @@ LABELLED = ("calendars", "yards", "stages", "lanes", "arrivals", "routes", "carg
             "stoppages", "acceptances")
 """The scenario's sections whose items carry their own ``label:``."""
 
-__all__ = ["Label", "drop_fixed", "labellable", "labels_of", "sites_of", "written_parameters"]
 
 def sites_of(s: Scenario) -> set[str]:
     """Every site a stream brings trucks to or a route serves."""
@@ -35,10 +34,18 @@ def sites_of(s: Scenario) -> set[str]:
     return out
 
 
+def attributes_of(s: Scenario) -> set[str]:
+    """Every yes/no attribute a truck may carry (the scenario's defaults and the streams')."""
+    return set(s.attributes) | {k for a in s.arrivals.values() for k in a.attributes}
+
+
 def labellable(s: Scenario) -> dict[str, str]:
     """What the scenario-level ``labels:`` may name, name → what it is: roads, sites,
-    directions and uncertain parameters (items with a mapping carry their own ``label:``)."""
+    directions, truck attributes and uncertain parameters (items with a mapping carry their
+    own ``label:``). A name may be two of these (an attribute written with a range is also
+    a parameter): one label serves both."""
     out = dict.fromkeys(s.uncertain, "uncertain parameter")
+    out.update(dict.fromkeys(attributes_of(s), "attribute"))
     out.update(dict.fromkeys(DIRECTIONS, "direction"))
     out.update(dict.fromkeys(sites_of(s), "site"))
     out.update(dict.fromkeys(s.roads, "road"))
@@ -49,10 +56,10 @@ def labels_of(s: Scenario) -> dict[str, dict[str, str]]:
     """Every labelled item's name → its labels by language (``{"vi": …, "en": …}``), from the
     items' own ``label:`` and the scenario's ``labels:``; items without a label are left out.
 
-    Names are unique within a section, but a yard and a stage may share one: the scenario's
-    ``labels:`` first, then the sections in the order of :data:`LABELLED`, a later one
-    keeping its own language where both give one. Pass the result to
-    :func:`gatesim.i18n.display`."""
+    Names are unique within a section, not across sections: where a yard and a stage share
+    a name, the section later in :data:`LABELLED` wins for each language it gives (and an
+    item's own label over ``labels:``). Pass the result to :func:`gatesim.i18n.display`:
+    ``display("hn_export_yard", labels_of(s))``."""
     out: dict[str, dict[str, str]] = {k: dict(v) for k, v in s.labels.items()}
     for section in LABELLED:
         for name, item in getattr(s, section).items():
@@ -83,18 +90,22 @@ def written_parameters(docs: Iterable[Any]) -> set[str]:
 
 
 def _raw_names(doc: dict[str, Any]) -> set[str]:
-    """Roads, sites and directions of a resolved document not yet validated (as written)."""
+    """Roads, sites, directions and attributes of a resolved document not yet validated."""
     roads = doc.get("roads", ["road"])
     out = set(DIRECTIONS) | ({r for r in roads if isinstance(r, str)}
                              if isinstance(roads, list) else set())
+    attributes = doc.get("attributes")
+    out |= set(attributes) if isinstance(attributes, dict) else set()
     for section in ("arrivals", "routes"):
         items = doc.get(section)
         for item in items.values() if isinstance(items, dict) else ():
-            site = item.get("site") if isinstance(item, dict) else None
+            item = item if isinstance(item, dict) else {}
+            site, attributes = item.get("site"), item.get("attributes")
             if isinstance(site, str):
                 out.add(site)
             elif isinstance(site, dict):
-                out |= {k for k in site if isinstance(k, str)}
+                out |= set(site)
+            out |= set(attributes) if isinstance(attributes, dict) else set()
     return out
 
 

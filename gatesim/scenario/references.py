@@ -7,7 +7,7 @@ from itertools import accumulate
 
 from gatesim.errors import shown
 from gatesim.scenario.calendar import is_ever_open
-from gatesim.scenario.labels import labellable
+from gatesim.scenario.labels import LABELLED, labellable
 from gatesim.scenario.resources import admission_problems, variability_problems
 from gatesim.scenario.schema import (
     TURN_AWAY,
@@ -171,23 +171,20 @@ def _problems(s: Scenario) -> Iterator[Problem]:
 
 
 def _label_problems(s: Scenario) -> Iterator[Problem]:
-    """A ``labels:`` key that names no road, site, direction or uncertain parameter (an item
-    with a mapping of its own carries its ``label:`` there)."""
+    """A ``labels:`` key that names no road, site, direction, attribute or uncertain parameter
+    (an item with a mapping of its own carries its ``label:`` there)."""
     known = labellable(s)
-    own = {name: section for section in ("yards", "stages", "lanes", "calendars", "arrivals",
-                                          "routes", "cargo", "factors", "stoppages",
-                                          "acceptances")
-           for name in getattr(s, section)}
+    own = {name: section for section in LABELLED for name in getattr(s, section)}
+    what = "a road, site, direction, attribute or uncertain parameter"
     for name in s.labels:
         if name in known:
             continue
         if name in own:
-            want = (f"a road, site, direction or uncertain parameter ({own[name]} carry their "
-                    f"own label: write {own[name]}.{name}.label)")
+            want = f"{what} ({own[name]} carry their own label: write {own[name]}.{name}.label)"
         else:
             names = sorted(known)
-            want = (f"a road, site, direction or uncertain parameter: {did_you_mean(name, names)}"
-                    f"({', '.join(names[:12])}{' …' if len(names) > 12 else ''})")
+            more = " …" if len(names) > 12 else ""
+            want = f"{what}: {did_you_mean(name, names)}({', '.join(names[:12])}{more})"
         yield f"labels.{name}", name, want
 
 

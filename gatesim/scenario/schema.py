@@ -373,4 +373,5 @@ class Scenario(Strict):
     uncertain: dict[str, Parameter] = Field(
         default_factory=dict, description="numbers written with a range (filled by the loader)")
     labels: dict[str, Label] = Field(default_factory=dict, description=(
-        "display names per language of roads, sites, directions and uncertain parameters"))
+        "display names per language of roads, sites, directions, attributes and uncertain "
+        "parameters"))

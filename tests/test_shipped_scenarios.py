@@ -12,6 +12,7 @@ import pytest
 from gatesim import load_scenario, run
 from gatesim.cli import main
 from gatesim.scenario.calendar import compile_calendar
+from gatesim.scenario.labels import LABELLED, labellable, labels_of
 from gatesim.scenario.schema import LaneStep, StageStep
 from tests.conftest import ROOT
 
@@ -211,3 +212,29 @@ def test_fruit_peak_raises_demand_and_keeps_its_own_reported_hours(conventional)
     assert peak.calendars["cn_export_acceptance"].weekly[0].windows[0].hours[1] == 21
     assert "export_closing_beijing" not in peak.uncertain
     assert "export_closing_beijing" in conventional.uncertain
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_item_has_a_vietnamese_and_an_english_label(path):
+    """Every yard, stage, lane, calendar, stream, route, cargo class, factor, stoppage and
+    acceptance, every road, site, direction and attribute, and every NAMED uncertain parameter
+    (an unnamed one is known by its dotted path) has a non-empty label in both languages."""
+    s = load_scenario(path)
+    labels = labels_of(s)
+    names = [n for section in LABELLED for n in getattr(s, section)] + [
+        n for n, kind in labellable(s).items() if kind != "uncertain parameter" or "." not in n]
+    unlabelled = [n for n in names if not all(labels.get(n, {}).get(lang, "").strip()
+                                              for lang in ("vi", "en"))]
+    assert unlabelled == []
+
+
+def test_a_parameter_fixed_by_set_drops_its_label_and_the_point_loads(smart):
+    """Sensitivity loads each point from the file with --set at every place of a parameter:
+    the parameter is then fixed, and its label goes with it (a label is never refused for it)."""
+    from gatesim.scenario.moves import settings
+
+    for name in ("agv_fleet", "screening_miss", "hn_export_acceptance"):
+        point = scenario("huu_nghi_smart_gate.yaml", *settings(smart, smart.uncertain[name],
+                                                                 smart.uncertain[name].low))
+        assert name not in point.uncertain
+        assert (name in point.labels) == (name == "screening_miss")  # still an attribute

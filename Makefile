@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint clean
+.PHONY: demo test test-fast lint clean catalog
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ test-fast: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check gatesim tests
+
+# Messages of the code and the report templates into gatesim/locale/*/LC_MESSAGES/gatesim.po
+# (translations kept), then the .mo the package ships; translate what it lists, run it again.
+catalog: $(STAMP)
+	$(BIN)/python scripts/catalog.py
 
 clean:
 	rm -rf $(VENV) results

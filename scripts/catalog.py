@@ -3,9 +3,10 @@
     .venv/bin/python scripts/catalog.py           # extract, update every .po, compile the .mo
     .venv/bin/python scripts/catalog.py --check   # change nothing; exit 1 if a catalog lags
 
-Messages are the English strings of the code -- ``_("...")`` and ``ngettext("...", "...", n)``
-in ``gatesim/**/*.py`` -- and of the report templates, ``gatesim/output/templates/*.j2``
-(Jinja2's i18n extension: ``{% trans %}…{% endtrans %}`` and ``_()``). Each language's
+Messages are the English strings of the code -- ``_("...")``, ``ngettext("...", "...", n)``
+and ``N_("...")`` in ``gatesim/**/*.py`` -- and of the report templates,
+``gatesim/output/templates/*.j2`` (Jinja2's i18n extension: ``{% trans %}…{% endtrans %}``
+and ``_()``). Each language's
 ``gatesim/locale/<lang>/LC_MESSAGES/gatesim.po`` is updated in place: translations of messages
 still in use are kept, a new message comes in untranslated (or fuzzy, with the translation of
 a similar old one to start from), and messages no longer used are dropped (git keeps them).
@@ -37,14 +38,15 @@ DOMAIN = "gatesim"
 LANGUAGES = ("vi",)
 """The languages with a catalog (English is the source language: the code's own strings)."""
 SOURCES = [
-    ([("**.py", "python")], {}, {"_": None, "ngettext": (1, 2)}),
+    ([("**.py", "python")], {}, {"_": None, "N_": None, "ngettext": (1, 2)}),
     ([("**/output/templates/**.j2", "jinja2.ext:babel_extract")],
      {"**/output/templates/**.j2": {"silent": "false", "trim_blocks": "true",
                                     "lstrip_blocks": "true"}},
      {"_": None, "gettext": None, "ngettext": (1, 2)}),
 ]
-"""Where messages are, how they are read, and the calls that mark them: in Python ``_()`` and
-``ngettext()``; in a template also the ``gettext``/``ngettext`` calls Jinja makes of its
+"""Where messages are, how they are read, and the calls that mark them: in Python ``_()``,
+``ngettext()`` and ``N_()`` (a message marked where it is defined and translated where it is
+shown, ``_(DAYS[d])``); in a template also the ``gettext``/``ngettext`` calls Jinja makes of its
 ``{% trans %}`` blocks (a ``{{ name }}`` in one becomes ``%(name)s``). A template Jinja cannot
 parse stops the extraction (``silent: false``; Babel would skip it quietly)."""
 WIDTH = 100

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.container import BarContainer
+from matplotlib.patches import StepPatch
 
 import gatesim
 from gatesim.output import plots, reader
@@ -91,9 +92,12 @@ def comparison(tmp_path_factory) -> pd.DataFrame:
 
 
 def labelled(fig) -> None:
-    for ax in fig.axes:
-        assert ax.get_xlabel() and ax.get_ylabel()
-    assert all(ax.get_title() or ax.get_title(loc="left") for ax in fig.axes)
+    """A headline (or a title on every axes), a y label on every axes (or the figure's), an
+    x label on the bottom axes."""
+    suptitle = fig.get_suptitle()
+    assert suptitle or all(ax.get_title() or ax.get_title(loc="left") for ax in fig.axes)
+    assert fig.get_supylabel() or all(ax.get_ylabel() for ax in fig.axes)
+    assert any(ax.get_xlabel() for ax in fig.axes)
 
 
 def written(png: Path) -> None:
@@ -106,17 +110,30 @@ def bars(ax) -> int:
     return sum(len(c) for c in ax.containers if isinstance(c, BarContainer))
 
 
-@pytest.mark.parametrize("metric", reader.LEVELS)
+@pytest.mark.parametrize("metric", ["in_system", "road_queue"])
 def test_levels_one_line_and_band_per_scope(run, metric, tmp_path):
     fig = plots.figure_levels(run, metric)
     labelled(fig)
     (ax,) = fig.axes
     scopes = run.timeseries.loc[run.timeseries.metric == metric, "scope"].unique()
     assert len(ax.get_lines()) == len(scopes) == len(ax.collections)
-    labels = ax.get_legend_handles_labels()[1]
-    assert any(label.startswith("warm-up") for label in labels)
-    assert any("open (gate_export)" in label for label in labels)
+    labels = fig.legends[0].get_texts()
+    assert any(t.get_text().startswith("warm-up") for t in labels)
+    assert any(t.get_text() == "main, export: open" for t in labels)
     written(plots.save(fig, tmp_path, metric))
+
+
+def test_levels_of_many_yards_are_small_multiples_on_one_scale(run, tmp_path):
+    fig = plots.figure_levels(run, "yard_occupancy")
+    labelled(fig)
+    assert len(fig.axes) == len(run.scenario.yards) == 5
+    assert len({ax.get_ylim() for ax in fig.axes}) == 1
+    for ax, (name, yard) in zip(fig.axes, run.scenario.yards.items(), strict=True):
+        assert ax.get_title(loc="left").replace("\n", " ") == f"{name} ({yard.slots} slots)"
+        mean, slots = ax.get_lines()
+        assert set(slots.get_ydata()) == {yard.slots}
+    assert fig.get_supylabel() == "slots taken"
+    written(plots.save(fig, tmp_path, "yard_occupancy"))
 
 
 def test_levels_band_is_the_t_interval_across_replications(run):
@@ -132,12 +149,16 @@ def test_typical_day_profiles_queues_yards_and_waits(run, tmp_path):
     fig = plots.figure_typical_day(run)
     labelled(fig)
     queues, yards, waits = fig.axes
-    assert len(queues.get_lines()) == 2 + 2          # in system, all roads, two peak markers
-    assert len(yards.get_lines()) == len(run.scenario.yards)
+    closure = [line for line in queues.get_lines() if "closure days" in line.get_label()]
+    assert len(closure) == 2                  # in the system and on the roads, 10-11 Feb
+    assert len(queues.get_lines()) == 2 + 2 + 2   # two profiles, two peak markers
+    assert len(yards.get_lines()) == len(run.scenario.yards)   # every yard has slots
+    assert max(line.get_ydata().max() for line in yards.get_lines()) <= 1.0
     classes = {f"{d} {c}" for d, c in zip(run.trucks.direction, run.trucks.cargo, strict=True)}
     assert len(waits.get_lines()) == len(classes)
     assert "peaks in the system at" in queues.get_title()
     assert queues.get_xlim() == (0, 24)
+    assert "10 Feb 2024 (closed)" in fig.get_suptitle().replace("\n", " ")
     written(plots.save(fig, tmp_path, "typical_day"))
 
 
@@ -147,31 +168,60 @@ def test_typical_day_without_records_shows_queues_and_yards(run):
     assert len(fig.axes) == 2
 
 
-def test_distributions_ecdf_per_class_and_station(run, tmp_path):
+def test_distributions_ecdf_per_class(run, tmp_path):
     fig = plots.figure_distributions(run)
     labelled(fig)
-    top, bottom = fig.axes
-    assert len(top.get_lines()) == 3          # export fresh, export general, import general
-    assert len(bottom.get_lines()) == run.visits.station.nunique()
-    for line in top.get_lines():
+    (ax,) = fig.axes
+    assert len(ax.get_lines()) == 3           # export fresh, export general, import general
+    for line in ax.get_lines():
         y = line.get_ydata()
         assert y.min() >= 0 and y.max() == pytest.approx(1) and np.all(np.diff(y) >= 0)
     written(plots.save(fig, tmp_path, "distributions"))
 
 
-def test_throughput_bars_per_day_and_lane_side(run, tmp_path):
+def test_waits_a_panel_per_site_and_direction_a_bar_per_station(run, tmp_path):
+    fig = plots.figure_waits(run)
+    labelled(fig)
+    export, imports = fig.axes                # the small gate has no sites
+    assert export.get_title(loc="left") == "export" and imports.get_title(loc="left") == "import"
+    stations = [t.get_text() for ax in fig.axes for t in ax.get_yticklabels()]
+    assert sorted(stations) == sorted(
+        f"{s[:-7]}, {s[-6:]}" if s.endswith(("export", "import")) else s
+        for s in run.visits.station.unique())
+    assert bars(export) + bars(imports) == run.visits.station.nunique()
+    t = reader.truck_waits(run)
+    v = run.visits.merge(t[["replication", "id"]], left_on=["replication", "truck"],
+                         right_on=["replication", "id"])
+    documents = v[v.station == "documents"].groupby("replication")["wait"].mean().mean()
+    (first, *_) = next(c for c in export.containers if isinstance(c, BarContainer))
+    assert export.get_yticklabels()[0].get_text() == "documents"
+    assert first.get_width() == pytest.approx(documents)
+    written(plots.save(fig, tmp_path, "waits"))
+
+
+def test_throughput_stacks_lanes_per_direction_beside_demand(run, tmp_path):
     fig = plots.figure_throughput(run)
     labelled(fig)
-    (ax,) = fig.axes
-    containers = [c for c in ax.containers if isinstance(c, BarContainer)]
-    assert len(containers) == 3               # main.export, main.import, smart.export
-    assert all(len(c) == run.scenario.clock.horizon_days for c in containers)
+    export, imports = fig.axes
+    containers = {ax: [c for c in ax.containers if isinstance(c, BarContainer)]
+                  for ax in fig.axes}
+    assert [c.get_label() for c in containers[export]] == ["main", "smart"]
+    assert [c.get_label() for c in containers[imports]] == ["main"]
+    assert all(len(c) == run.scenario.clock.horizon_days for cs in containers.values()
+               for c in cs)
     ts = run.timeseries
     dep = ts[(ts.metric == "departures") & (ts.scope == "main.import") & (ts.hour > 72)
              & (ts.hour <= 96)]
     day3 = dep.groupby("replication")["value"].sum().mean()
-    main_import = next(c for c in containers if c.get_label() == "main import")
-    assert main_import[3].get_height() == pytest.approx(day3)
+    assert containers[imports][0][3].get_height() == pytest.approx(day3)
+    for ax, direction in ((export, "export"), (imports, "import")):
+        (stair,) = [p for p in ax.patches if isinstance(p, StepPatch)]
+        assert stair.get_label().startswith("trucks arriving per day (counted in the truck "
+                                            "records)")
+        arrived = run.trucks[(run.trucks.direction == direction) & (run.trucks.arrival >= 72)
+                             & (run.trucks.arrival < 96)]
+        per_rep = arrived.groupby("replication").size().reindex(range(3), fill_value=0)
+        assert stair.get_data().values[3] == pytest.approx(per_rep.mean())
     written(plots.save(fig, tmp_path, "throughput"))
 
 
@@ -230,7 +280,9 @@ def test_sweep_over_two_parameters_draws_one_line_per_setting(tmp_path):
 
 def test_run_figures_skip_record_plots_without_records(run):
     stems = ["in_system", "yard_occupancy", "road_queue", "typical_day", "distributions",
-             "throughput", "utilisation"]
+             "waits", "throughput", "utilisation"]
     assert list(plots.run_figures(run)) == stems
     bare = dataclasses.replace(run, trucks=None, visits=None)
-    assert list(plots.run_figures(bare)) == [s for s in stems if s != "distributions"]
+    assert list(plots.run_figures(bare)) == [s for s in stems
+                                             if s not in ("distributions", "waits")]
+    assert all(plots.caption(stem) for stem in stems)

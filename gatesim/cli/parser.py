@@ -36,9 +36,7 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", type=Path, nargs="?")
     run.add_argument("--check", type=Path, metavar="RESULTS_DIR",
                      help="re-run replication 0 of earlier results and confirm it is identical")
-    run.add_argument("--records", choices=["all", "sample", "none"], default="all",
-                     help="per-truck records kept: all, every tenth truck, or none (summary "
-                          "statistics are the same)")
+    records_options(run)
     run.add_argument("--precision", type=float,
                      help="add replications until this metric's CI half-width ≤ this share")
     run.add_argument("--metric", default="time_in_system_h/system/mean",
@@ -47,7 +45,7 @@ def parser() -> argparse.ArgumentParser:
     common_options(run)
     cmp = sub.add_parser("compare", help="compare scenarios with common random numbers")
     cmp.add_argument("scenarios", type=Path, nargs="+", help="baseline first")
-    cmp.add_argument("--records", choices=["all", "sample", "none"], default="all")
+    records_options(cmp)
     common_options(cmp)
     sw = sub.add_parser("sweep", help="run a grid of capacities (common random numbers)")
     sw.add_argument("scenario", type=Path)
@@ -99,3 +97,11 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def records_options(p: argparse.ArgumentParser) -> None:
+    """--records and --records-format of run and compare (README: the results files)."""
+    p.add_argument("--records", choices=["sample", "all", "none"], default="sample",
+                   help="per-truck and per-visit records kept: every tenth truck (default), "
+                        "all, or none; the summary is the same in every mode")
+    p.add_argument("--records-format", choices=["parquet", "csv"], default="parquet",
+                   help="file format of the records and the hourly series: parquet "
+                        "(default) or csv (trucks.csv, visits.csv, timeseries.csv)")

@@ -80,22 +80,26 @@ def test_replications_and_hourly_are_numbers_and_date_times(run_dir):
     assert header == list(reps.columns) and len(body) == len(reps)
     assert all(type(r[0]) is int and (r[4] is None or type(r[4]) in (int, float))
                for r in body)
-    ws = wb["Hourly"]
+    ws = wb["Hourly"]  # the mean over replications, a row per hour
     header, *body = rows(ws)
-    assert header[:3] == ["replication", "hour", "time"]
+    assert header[:2] == ["hour", "time"]
     assert "in_system (system)" in header
-    ts = pd.read_csv(run_dir / "timeseries.csv")
-    assert len(body) == ts.groupby(["replication", "hour"]).ngroups
-    assert body[1][2] == dt.datetime(2024, 1, 1, 1, 0)
-    assert ws.cell(row=3, column=3).is_date
-    assert ws.cell(row=3, column=3).number_format == "yyyy-mm-dd hh:mm"
+    ts = pd.read_parquet(run_dir / "timeseries.parquet")
+    assert len(body) == ts["hour"].nunique() == 3 * 24 + 1
+    assert body[1][:2] == [1, dt.datetime(2024, 1, 1, 1, 0)]
+    assert ws.cell(row=3, column=2).is_date
+    assert ws.cell(row=3, column=2).number_format == "yyyy-mm-dd hh:mm"
     col = header.index("in_system (system)")
-    want = ts[(ts.metric == "in_system") & (ts.scope == "system")].value.tolist()
-    assert [r[col] for r in body] == want
+    level = ts[(ts.metric == "in_system") & (ts.scope == "system")]
+    want = level.groupby("hour")["value"].mean()
+    assert all(close(r[col], w) for r, w in zip(body, want, strict=True))
     readme = dict((k, v) for k, v in rows(wb["Read me"]))
     assert readme["Scenario"] == "tiny" and readme["Seed"] == 5
     assert readme["Replications"] == 2 and readme["gatesim version"]
     assert "contract" in readme["Precision"]
+    assert readme["Sheet Hourly"].endswith("each replication's hours are in timeseries.parquet")
+    assert readme["Records"] == ("every tenth truck (--records all keeps all): trucks.parquet "
+                                 "and visits.parquet beside this file")
 
 
 def test_cells_are_typed_rounded_and_never_formulas(tmp_path):
@@ -128,8 +132,8 @@ def test_an_hourly_sheet_past_the_row_limit_is_left_out_with_a_note(tmp_path, ti
     wb = openpyxl.load_workbook(out / "results.xlsx")
     assert wb.sheetnames == ["Read me", "Key figures", "Replications"]
     note = dict((k, v) for k, v in rows(wb["Read me"]))["Sheet Hourly"]
-    assert "left out" in note and "timeseries.csv" in note
-    assert (out / "timeseries.csv").is_file()
+    assert "left out" in note and "timeseries.parquet" in note
+    assert (out / "timeseries.parquet").is_file()
 
 
 def test_comparison_and_sweep_directories_carry_results_xlsx(tmp_path, tiny):

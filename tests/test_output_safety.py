@@ -197,15 +197,15 @@ def test_a_full_disk_is_one_line_and_keeps_the_old_results(tmp_path, tiny, monke
     args = ["run", str(tiny), "-r", "1", "-w", "1", "--out", str(out), "--no-report", "-q"]
     assert cli.main(args) == 0
     before = (out / "summary.csv").read_bytes()
-    real = pd.DataFrame.to_csv
+    real = pd.DataFrame.to_parquet
 
     def full(self, path=None, *a, **kw):
-        if path is not None and "timeseries.csv" in str(path):
+        if path is not None and "timeseries.parquet" in str(path):
             Path(path).write_text("half")
             raise OSError(errno.ENOSPC, "No space left on device")
         return real(self, path, *a, **kw)
 
-    monkeypatch.setattr(pd.DataFrame, "to_csv", full)
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", full)
     capsys.readouterr()
     assert cli.main([*args, "--force", "--seed", "3"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -243,7 +243,8 @@ DAMAGE = {
     "replications.csv missing": lambda d: (d / "replications.csv").unlink(),
     "replications.csv garbage": lambda d: (d / "replications.csv").write_bytes(b"\x00\xff\x00"),
     "summary.csv missing": lambda d: (d / "summary.csv").unlink(),
-    "timeseries.csv emptied": lambda d: (d / "timeseries.csv").write_text(""),
+    "timeseries.parquet emptied": lambda d: (d / "timeseries.parquet").write_text(""),
+    "visits.parquet garbage": lambda d: (d / "visits.parquet").write_bytes(b"PAR1\x00PAR1"),
 }
 
 

@@ -66,7 +66,7 @@ def test_interrupted_run_leaves_nothing_complete_and_resumes(tmp_path, sig, code
     assert p.returncode == 0, p.stderr
     assert f"resuming: {kept} finished replications" in p.stdout
     assert not partial.exists()
-    for name in ("summary.csv", "replications.csv", "timeseries.csv"):
+    for name in ("summary.csv", "replications.csv", "timeseries.parquet"):
         assert (out / name).read_bytes() == (whole / name).read_bytes()
 
 

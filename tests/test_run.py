@@ -18,8 +18,8 @@ CONTRACT_METRICS = {
     "throughput_per_day", "time_in_system_h", "wait_h", "queue_length", "utilisation",
     "yard_occupancy", "road_queue", "turned_away", "in_system_end", "censored_wait_h",
 }
-FILES = ["results.xlsx", "summary.csv", "replications.csv", "timeseries.csv", "summary.json",
-         "trucks.csv", "visits.csv"]
+FILES = ["results.xlsx", "summary.csv", "replications.csv", "timeseries.parquet",
+         "summary.json", "trucks.parquet", "visits.parquet"]
 
 
 def gatesim(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
@@ -51,12 +51,12 @@ def test_files_and_columns(two_runs):
     reps = pd.read_csv(out / "replications.csv")
     assert list(reps.columns) == ["replication", "metric", "scope", "stat", "value"]
     assert sorted(reps.replication.unique()) == [0, 1, 2]
-    ts = pd.read_csv(out / "timeseries.csv")
+    ts = pd.read_parquet(out / "timeseries.parquet")
     assert list(ts.columns) == ["replication", "hour", "time", "metric", "scope", "value"]
     assert {"in_system", "yard_occupancy", "road_queue", "queue_length", "departures"} <= set(
         ts.metric)
     assert ts.hour.max() == 6 * 24
-    trucks = pd.read_csv(out / "trucks.csv")
+    trucks = pd.read_parquet(out / "trucks.parquet")
     for col in ("arrival", "exit", "direction", "cargo", "predeclared", "lane", "road_time"):
         assert col in trucks.columns
 
@@ -72,8 +72,8 @@ def test_summary_json_carries_provenance(two_runs):
     assert len(doc["summary"]) == len(pd.read_csv(two_runs[0] / "summary.csv"))
 
 
-@pytest.mark.parametrize("name", ["summary.csv", "replications.csv", "timeseries.csv",
-                                  "trucks.csv", "visits.csv"])
+@pytest.mark.parametrize("name", ["summary.csv", "replications.csv", "timeseries.parquet",
+                                  "trucks.parquet", "visits.parquet"])
 def test_same_seed_byte_identical_whatever_the_workers(two_runs, name):
     a, b = (out / name for out in two_runs)
     assert a.read_bytes() == b.read_bytes()
@@ -116,9 +116,9 @@ def test_existing_results_replaced_whole(tmp_path):
     out = tmp_path / "res"
     args = ("run", str(SMALL_GATE), "-r", "1", "--out", str(out), "-q", "--no-report")
     assert gatesim(*args).returncode == 0
-    assert (out / "trucks.csv").is_file()
+    assert (out / "trucks.parquet").is_file()
     assert gatesim(*args, "--force", "--records", "none").returncode == 0
-    assert not (out / "trucks.csv").exists()  # the old run's records went with it
+    assert not (out / "trucks.parquet").exists()  # the old run's records went with it
     assert [p.name for p in tmp_path.iterdir()] == ["res"]  # no staging leftovers
 
 

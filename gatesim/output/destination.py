@@ -40,7 +40,8 @@ MARKERS: dict[Kind, str] = {"run": "summary.json", "comparison": "comparison.jso
 GENERATOR = "gatesim"
 """The value of the ``generator`` field in every JSON file gatesim writes."""
 RUN_FILES = {"summary.csv", "replications.csv", "timeseries.csv", "trucks.csv", "visits.csv",
-             "summary.json", "results.xlsx", "report.html", "plots"}
+             "timeseries.parquet", "trucks.parquet", "visits.parquet", "summary.json",
+             "results.xlsx", "report.html", "plots"}
 SENSITIVITY_FILES = {"sensitivity.csv", "sensitivity.json", "results.xlsx", "report.html",
                      "plots"}
 """What a sensitivity writes (its replications are kept beside it while it runs)."""

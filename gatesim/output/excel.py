@@ -1,13 +1,14 @@
 """results.xlsx: a results directory's tables as one workbook that planners open in Excel.
 
-The CSVs are the contract (full precision, long format); the workbook is for reading. It is
-built from the tables in hand at write time, never by reading the CSVs back: a "Read me"
-sheet first, then one sheet per table. Cells are typed — numbers, booleans, date-times —
-and stored to 6 significant digits (the only rounding gatesim does outside the report);
-what a planner sees is set by number formats. Rows are streamed (openpyxl's write-only mode),
-so the workbook costs little memory beyond the tables themselves, and it is written through a
-hidden sibling renamed into place, so a results.xlsx is never half-written. Per-truck and
-per-visit records never go into it.
+The CSV and Parquet files are the contract (full precision, long format); the workbook is for
+reading. It is built from the tables in hand at write time, never by reading the files back:
+a "Read me" sheet first, then one sheet per table. Cells are typed — numbers, booleans,
+date-times — and stored to 6 significant digits (the only rounding gatesim does outside the
+report); what a planner sees is set by number formats. The "Hourly" sheet holds the mean
+over replications per hour (each replication's hours are in the hourly series' file). Rows
+are streamed (openpyxl's write-only mode), so the workbook costs little memory beyond the
+tables themselves, and it is written through a hidden sibling renamed into place, so a
+results.xlsx is never half-written. Per-truck and per-visit records never go into it.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ SIGNIFICANT = 6
 SHEETS = {"replications": "Replications", "timeseries": "Hourly", "fit": "Fit"}
 """Sheet names by CSV stem; the kind's main table (summary.csv for a run) is "Key figures"."""
 KEY_SHEET = "Key figures"
-ABOUT = {"Key figures": "the key figures", "Replications": "each replication's figures",
-         "Hourly": "per replication and hour (local clock time), a column per series: trucks "
-                   "in the system, in each yard and on each road, waiting, and crossings",
-         "Fit": "each fitted parameter: start, range, fit and 95 % profile interval"}
+ABOUT = {"Key figures": "the key figures ({file})",
+         "Replications": "each replication's figures ({file})",
+         "Hourly": "the mean over replications per hour (local clock time), a column per "
+                   "series: trucks in the system, in each yard and on each road, waiting, and "
+                   "crossings; each replication's hours are in {file}",
+         "Fit": "each fitted parameter: start, range, fit and 95 % profile interval ({file})"}
+"""What each sheet holds; ``{file}`` is its table's file."""
 KINDS = {"run": "the results of a gatesim run", "comparison": "a gatesim comparison of scenarios",
          "sweep": "a gatesim parameter sweep", "sensitivity": "a gatesim sensitivity analysis",
          "screening": "a gatesim Morris screening", "calibration": "a gatesim calibration"}
@@ -59,23 +63,26 @@ BOLD = Font(bold=True)
 
 
 def write_xlsx(directory: Path, kind: Kind, meta: Mapping[str, Any],
-               **tables: pd.DataFrame) -> Path:
-    """Write ``directory/results.xlsx`` from ``tables``, keyed by their CSV's stem
+               files: Mapping[str, str] | None = None, **tables: pd.DataFrame) -> Path:
+    """Write ``directory/results.xlsx`` from ``tables``, keyed by their file's stem
     (``summary=``, ``replications=``, ``timeseries=``, ``fit=``, …; the first is the key
-    figures), with a "Read me" from the provenance ``meta``. Atomic: written beside and
+    figures), with a "Read me" from the provenance ``meta``; ``files`` names a table's file
+    when it is not ``<stem>.csv`` (``timeseries.parquet``). Atomic: written beside and
     renamed into place."""
     path = Path(directory) / XLSX
     tmp = path.with_name(f".{path.name}.partial-{os.getpid()}")
     try:
-        build(kind, meta, tables).save(tmp)
+        build(kind, meta, tables, files).save(tmp)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     return path
 
 
-def build(kind: Kind, meta: Mapping[str, Any], tables: Mapping[str, pd.DataFrame]) -> Workbook:
+def build(kind: Kind, meta: Mapping[str, Any], tables: Mapping[str, pd.DataFrame],
+          files: Mapping[str, str] | None = None) -> Workbook:
     """The workbook (write-only: save it once): "Read me", then a sheet per table that fits."""
+    files = {stem: f"{stem}.csv" for stem in tables} | dict(files or {})
     wb = Workbook(write_only=True)
     wb.properties.creator = "gatesim"
     wb.properties.title = KINDS[kind]
@@ -84,10 +91,10 @@ def build(kind: Kind, meta: Mapping[str, Any], tables: Mapping[str, pd.DataFrame
         title = KEY_SHEET if i == 0 else SHEETS.get(stem, stem.capitalize()[:31])
         df = shaped(title, df)
         if len(df) > MAX_ROWS or len(df.columns) > MAX_COLUMNS:
-            left_out.append((title, stem, len(df)))
+            left_out.append((title, files[stem], len(df)))
         else:
-            sheets.append((title, stem, df))
-    _read_me(wb.create_sheet("Read me"), kind, meta, sheets, left_out)
+            sheets.append((title, files[stem], df))
+    _read_me(wb.create_sheet("Read me"), kind, meta, files, sheets, left_out)
     for title, _, df in sheets:
         _table(wb.create_sheet(title), df)
     return wb
@@ -103,20 +110,21 @@ def shaped(title: str, df: pd.DataFrame) -> pd.DataFrame:
 
 
 def hourly(ts: pd.DataFrame) -> pd.DataFrame:
-    """The long time series (a row per replication, hour and series) as a row per replication
-    and hour with a column per series, ``metric (scope)``: a sixth of the cells of the long
-    table (writing cells is what takes time), and each series is a column to chart."""
-    index = ["replication", "hour", "time"]
-    keys = [*index, "metric", "scope"]
+    """The long time series (a row per replication, hour and series) as its mean over
+    replications, a row per hour with a column per series, ``metric (scope)``: each series
+    is a column to chart, and the sheet has a sixtieth of the long table's cells per ten
+    replications (writing cells is what takes time)."""
+    index = ["hour", "time"]
+    keys = ["replication", *index, "metric", "scope"]
     if ts.empty or not {*keys, "value"} <= set(ts.columns) or ts.duplicated(keys).any():
-        return ts  # not one value per series and hour: shown as it is
-    wide = ts.set_index([*index, "metric", "scope"])["value"].unstack(["metric", "scope"])
-    series = list(dict.fromkeys(zip(ts["metric"], ts["scope"], strict=True)))
+        return ts  # not one value per series, replication and hour: shown as it is
+    mean = ts.groupby([*index, "metric", "scope"], sort=False)["value"].mean()
+    wide = mean.unstack(["metric", "scope"])
+    series = list(ts[["metric", "scope"]].drop_duplicates().itertuples(index=False,
+                                                                        name=None))
     wide = wide.reindex(columns=pd.MultiIndex.from_tuples(series, names=["metric", "scope"]))
     wide.columns = [f"{m} ({s})" for m, s in series]
-    if pd.api.types.is_integer_dtype(ts["value"]):
-        wide = wide.astype("Int64")  # a series missing at an hour stays an empty cell
-    return wide.reset_index()
+    return wide.sort_index().reset_index()
 
 
 def with_labels(df: pd.DataFrame) -> pd.DataFrame:
@@ -147,7 +155,7 @@ def _gatesim_version(meta: Mapping[str, Any]) -> str:
 
 
 def _read_me(ws: WriteOnlyWorksheet, kind: Kind, meta: Mapping[str, Any],
-             sheets: list[tuple[str, str, pd.DataFrame]],
+             files: Mapping[str, str], sheets: list[tuple[str, str, pd.DataFrame]],
              left_out: list[tuple[str, str, int]]) -> None:
     rows: list[tuple[str, Any]] = [
         ("This file", f"{KINDS[kind]}, for reading in Excel"),
@@ -157,17 +165,19 @@ def _read_me(ws: WriteOnlyWorksheet, kind: Kind, meta: Mapping[str, Any],
         ("Replications", meta.get("replications")),
         ("gatesim version", _gatesim_version(meta)),
         ("Precision", "Values are stored to 6 significant digits and shown rounded. The CSV "
-                      "files beside this workbook keep full precision and are the contract; "
-                      "use them for further work."),
+                      "and Parquet files beside this workbook keep full precision and are "
+                      "the contract; use them for further work."),
     ]
+    if kind == "run":
+        rows.append(("Records", _records(meta, files)))
     stability = meta.get("stability")
     if isinstance(stability, dict) and stability.get("unstable"):
         rows.append(("Warning", f"unstable: {stability.get('note') or 'the backlog grows'}"))
-    rows += [(f"Sheet {title}", f"{ABOUT.get(title, 'the table')} ({stem}.csv)")
-             for title, stem, _ in sheets]
+    rows += [(f"Sheet {title}", ABOUT.get(title, "the table ({file})").format(file=name))
+             for title, name, _ in sheets]
     rows += [(f"Sheet {title}", f"left out: its {n:,} rows are more than an Excel sheet "
-                                f"takes (or it is too wide); read {stem}.csv beside this file")
-             for title, stem, n in left_out]
+                                f"takes (or it is too wide); read {name} beside this file")
+             for title, name, n in left_out]
     ws.column_dimensions["A"].width = max(len(k) for k, _ in rows) + 2
     ws.column_dimensions["B"].width = 100
     wrap = Alignment(wrap_text=True, vertical="top")
@@ -178,6 +188,15 @@ def _read_me(ws: WriteOnlyWorksheet, kind: Kind, meta: Mapping[str, Any],
         cell = _text_cell(ws, value) if isinstance(value, str) else WriteOnlyCell(ws, value)
         cell.alignment = wrap
         ws.append([head, cell])
+
+
+def _records(meta: Mapping[str, Any], files: Mapping[str, str]) -> str:
+    """Which per-truck and per-visit records the run kept, and in which files."""
+    mode = meta.get("records", "all")
+    if "trucks" not in files or mode == "none":
+        return "none kept (gatesim run --records all keeps them)"
+    kept = "every truck" if mode == "all" else "every tenth truck (--records all keeps all)"
+    return f"{kept}: {files['trucks']} and {files['visits']} beside this file"
 
 
 def _table(ws: WriteOnlyWorksheet, df: pd.DataFrame) -> None:

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import special
 
 from gatesim.experiments.compare import summary_block
+from gatesim.output.tables import read_table
 from gatesim.scenario.loader import validate
 from gatesim.scenario.schema import Scenario
 
@@ -87,18 +88,17 @@ class RunFiles:
 
 
 def read_run(path: Path) -> RunFiles:
-    """Read a run directory (summary.json, summary.csv, timeseries.csv, optional records)."""
+    """Read a run directory (summary.json, summary.csv, the hourly series, optional records);
+    the series and records from Parquet or CSV, whichever is there (tables.py)."""
     path = Path(path)
     doc = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     meta = {k: v for k, v in doc.items() if k not in ("summary", "replication_values")}
     scenario = validate(doc["scenario"], str(path / "summary.json"))
-
-    def optional(name: str) -> pd.DataFrame | None:
-        return pd.read_csv(path / name) if (path / name).is_file() else None
-
-    return RunFiles(path, meta, scenario, pd.read_csv(path / "summary.csv"),
-                    pd.read_csv(path / "timeseries.csv"), optional("trucks.csv"),
-                    optional("visits.csv"))
+    timeseries = read_table(path, "timeseries")
+    if timeseries is None:
+        raise FileNotFoundError(f"{path}: no timeseries.parquet or timeseries.csv")
+    return RunFiles(path, meta, scenario, pd.read_csv(path / "summary.csv"), timeseries,
+                    read_table(path, "trucks"), read_table(path, "visits"))
 
 
 def band(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:

@@ -73,7 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         except ValueError as exc:
             raise GatesimError(str(exc)) from None
         result.meta["scenario_file"] = str(args.scenario)
-        write_run(result, dest.path)
+        write_run(result, dest.path, records_format=args.records_format)
         checkpoint.clear()
     m = result.meta
     say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
@@ -132,7 +132,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
                     progress=not args.quiet, records=records, checkpoints=checkpoint)
         for result, path in zip(c.results, args.scenarios, strict=True):
             result.meta["scenario_file"] = str(path)
-        write_comparison(c, dest.path)
+        write_comparison(c, dest.path, records_format=args.records_format)
         for cp in kept:
             cp.clear()
     say(args, primary_table(c))

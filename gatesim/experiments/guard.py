@@ -184,12 +184,16 @@ def check_work(scenarios: list[Scenario], replications: int, allow_large: bool) 
 
 
 def records_mode(requested: str, trucks: float) -> tuple[str, str | None]:
-    """The records mode to use, falling back when keeping them all would not fit in memory."""
+    """The records mode to use, falling back when the records asked for (all, or the default
+    every tenth truck) would not fit in memory."""
     if requested == "all" and trucks > MAX_RECORDED:
         mode = "sample" if trucks / 10 <= MAX_RECORDED else "none"
         return mode, (f"about {trucks:,.0f} trucks: keeping records of "
                       f"{'every tenth truck' if mode == 'sample' else 'none'} to save memory "
                       "(--records all --allow-large keeps them all)")
+    if requested == "sample" and trucks / 10 > MAX_RECORDED:
+        return "none", (f"about {trucks:,.0f} trucks: keeping records of none to save memory "
+                        "(--records sample --allow-large keeps every tenth truck)")
     return requested, None
 
 

@@ -218,7 +218,10 @@ def capital(text: str) -> str:
 
 # --- numbers, lines, dates ----------------------------------------------------------------------
 def tick(x: float) -> str:
-    """A tick value in the current language: as many decimals as it has, at most three."""
+    """A tick value in the current language: as many decimals as it has, at most three
+    ('–' when missing)."""
+    if not math.isfinite(x):
+        return i18n.number(None)
     r = round(float(x), 6) + 0.0  # no '-0'
     decimals = f"{abs(r):.6f}".rstrip("0").split(".")[1]
     return i18n.number(r, min(len(decimals), 3))

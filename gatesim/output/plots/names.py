@@ -8,10 +8,11 @@ language, else its English label, else its code name.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from gatesim.i18n import _, display, number
 from gatesim.output.reader import NAMES, STATS
-from gatesim.scenario.labels import labels_of
+from gatesim.scenario.labels import LABELLED, labels_of
 from gatesim.scenario.schema import ChooseStep, LaneStep, Scenario, StageStep, Step
 
 Labels = Mapping[str, Mapping[str, str]]
@@ -28,6 +29,18 @@ DIRECTIONS = (N_("export"), N_("import"))
 def labels(s: Scenario) -> Labels:
     """The display names of a scenario's items (``gatesim.scenario.labels.labels_of``)."""
     return labels_of(s)
+
+
+def doc_labels(doc: Mapping[str, Any] | None) -> Labels:
+    """The display names in a resolved scenario as JSON (a sweep's or an analysis' record),
+    as ``labels_of`` gives them for the validated scenario."""
+    doc = doc or {}
+    out: dict[str, dict[str, str]] = {k: dict(v) for k, v in (doc.get("labels") or {}).items()}
+    for section in LABELLED:
+        for name, entry in (doc.get(section) or {}).items():
+            if isinstance(entry, Mapping) and entry.get("label"):
+                out[name] = {**out.get(name, {}), **entry["label"]}
+    return out
 
 
 def metric_name(metric: str) -> str:

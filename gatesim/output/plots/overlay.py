@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -57,6 +58,15 @@ def look(k: int) -> dict[str, Any]:
 def scenario_name(run: RunFiles) -> str:
     """A scenario by its display name (its own labels, else its name)."""
     return nm.item(run.scenario.name, nm.labels(run.scenario))
+
+
+def scenarios_first(runs: list[RunFiles], handles: list[Artist], labels: list[str]
+                    ) -> tuple[list[Artist], list[str]]:
+    """Legend entries with the scenarios first, in their order."""
+    names = [scenario_name(r) for r in runs]
+    order = sorted(range(len(labels)), key=lambda i: (names.index(labels[i])
+                                                      if labels[i] in names else len(names)))
+    return [handles[i] for i in order], [labels[i] for i in order]
 
 
 def reps_text(runs: list[RunFiles]) -> str:
@@ -120,7 +130,7 @@ def figure_overlay_levels(runs: list[RunFiles], metric: str) -> Figure:
     else:
         axes[0].set_ylabel(level_unit(metric))
         axes[0].set_xlabel(time_label(runs[0].scenario.clock.start, runs[0].horizon_h))
-    legend_below(fig, *unique_handles(*axes[:len(scopes)]))
+    legend_below(fig, *scenarios_first(runs, *unique_handles(*axes[:len(scopes)])))
     what = (_("slots taken in each yard") if metric == "yard_occupancy"
             else _("trucks queuing on each road") if metric == "road_queue"
             else nm.metric_name(metric))

@@ -87,3 +87,13 @@ def parameter(path: str, doc: Mapping[str, Any] | None = None,
     what, unit = _field(parts[0], rest, doc, where, names)
     field = f"{what} ({unit})" if unit else what
     return _("%(item)s — %(field)s") % {"item": label, "field": field}
+
+
+def uncertain(name: str, doc: Mapping[str, Any] | None = None,
+              names: Labels | None = None) -> str:
+    """An uncertain parameter in words: its label, else its dotted path in words (an
+    unnamed range), else its name."""
+    names = names or {}
+    if name in names:
+        return item(name, names)
+    return parameter(name, doc, names) if "." in name else name

@@ -36,8 +36,6 @@ from gatesim.output.plots.common import (
     unique_handles,
 )
 from gatesim.output.plots.params import parameter
-from gatesim.scenario.labels import labels_of
-from gatesim.scenario.loader import validate
 
 Key = tuple[str, str, str]
 MAX_LINES = 4
@@ -55,8 +53,7 @@ def sweep_keys(spec: dict[str, Any]) -> list[Key]:
 
 def sweep_names(spec: dict[str, Any]) -> nm.Labels:
     """The display names of the swept scenario's items (none without its scenario)."""
-    doc = spec.get("scenario")
-    return labels_of(validate(doc, "sweep.json")) if doc else {}
+    return nm.doc_labels(spec.get("scenario"))
 
 
 def value_ticks(ax: Axes, values: np.ndarray) -> None:

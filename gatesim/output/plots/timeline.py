@@ -16,7 +16,7 @@ from gatesim.output.plots.common import OPEN, RESTRICTED, WARMUP, date_ticks
 from gatesim.output.plots.names import Labels, direction, item
 from gatesim.output.reader import RunFiles
 from gatesim.scenario.calendar import Interval, compile_calendar
-from gatesim.scenario.schema import Calendar, Scenario
+from gatesim.scenario.schema import Scenario
 
 OVERRIDE_HOURS = 12.0
 """A date override of a calendar marks the local (Hanoi) days it governs at least this many
@@ -84,23 +84,16 @@ def _days_between(start: dt.datetime, end: dt.datetime, least_h: float) -> list[
     return out
 
 
-def _calendars_in_use(s: Scenario) -> dict[str, Calendar]:
-    used = {st.calendar for st in s.stages.values()}
-    used |= {a.calendar for a in s.acceptances.values()}
-    used |= {side.calendar for lane in s.lanes.values() for d in ("export", "import")
-             if (side := lane.side(d)) is not None}
-    return {name: cal for name, cal in s.calendars.items() if name in used}
-
-
 def closure_days(s: Scenario) -> dict[dt.date, str]:
-    """Local dates inside the run on which a calendar in use had a date override (a closure,
-    or hours for some trucks only) or a dated stoppage stopped something: date → its note.
+    """Local dates inside the run on which a calendar (each is in use: the loader refuses
+    others) had a date override (a closure, or hours for some trucks only) or a dated
+    stoppage stopped something: date → its note.
 
     Random stoppages differ by replication and are not known here."""
     first = s.clock.start
     last = first + dt.timedelta(days=s.clock.horizon_days)
     found: dict[dt.date, str] = {}
-    for name, cal in _calendars_in_use(s).items():
+    for name, cal in s.calendars.items():
         shift = dt.timedelta(hours=cal.clock_offset_h)
         for o in cal.overrides:
             start = dt.datetime.combine(o.start, dt.time()) - shift

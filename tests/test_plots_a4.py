@@ -83,6 +83,9 @@ def test_overlay_figures_read_at_a4(runs, lang):  # noqa: F811
 
 def test_comparison_and_sweep_read_at_a4(comparison, tmp_path):  # noqa: F811
     check(plots.figure_comparison(comparison, "small_gate", KEYS))
+    longer = comparison.replace({"more_staff": "more_staff_and_a_second_quarantine_post"})
+    with using("vi"):
+        check(plots.figure_comparison(longer, "small_gate", KEYS))
     df, spec = write_sweep(tmp_path / "sweep")
     check(plots.figure_sweep(df, spec, plots.sweep_keys(spec)[0]))
 

@@ -58,8 +58,36 @@ def a4(build: Callable[P, Figure]) -> Callable[P, Figure]:
     @functools.wraps(build)
     def styled(*args: P.args, **kwargs: P.kwargs) -> Figure:
         with mpl.rc_context(STYLE):
-            return build(*args, **kwargs)
+            fig = build(*args, **kwargs)
+            fit_labels(fig)
+            return fig
     return styled
+
+
+def fit_labels(fig: Figure) -> None:
+    """Break each axis label into lines no longer than its axes' grid cell is wide (x) or
+    high (y), so that neighbouring panels' labels never run into each other."""
+    for ax in fig.findobj(Axes):
+        spec = ax.get_subplotspec()
+        if spec is None:
+            continue
+        box = spec.get_position(ax.figure)
+        size = ax.figure.bbox.size / fig.dpi  # type: ignore[union-attr]
+        for label, room in ((ax.xaxis.label, box.width * size[0]),
+                            (ax.yaxis.label, box.height * size[1])):
+            if label.get_text():
+                label.set_text(wrap(fig, label.get_text(), 0.95 * room, label.get_fontsize()))
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return
+    engine.execute(fig)   # where the axes end up: a title is no wider than its axes
+    for ax in fig.findobj(Axes):
+        width = ax.get_window_extent().width / fig.dpi
+        for t in (ax.title, ax._left_title, ax._right_title):
+            text = t.get_text()
+            if text and max(text_width(fig, line, t.get_fontsize())
+                            for line in text.split("\n")) > width:
+                t.set_text(wrap(fig, text.replace("\n", " "), width, t.get_fontsize()))
 
 
 def new_figure(size: tuple[float, float] = WIDE, rows: int = 1, cols: int = 1,
@@ -152,7 +180,9 @@ def cell_width(ax: Axes) -> float:
     """Inches of the grid cell an axes sits in (its title may use them)."""
     spec = ax.get_subplotspec()
     assert spec is not None
-    return spec.get_position(ax.figure).width * ax.figure.get_figwidth()  # type: ignore[union-attr]
+    fig = ax.figure
+    assert fig is not None
+    return spec.get_position(fig).width * fig.bbox.width / fig.dpi
 
 
 def title(ax: Axes, text: str, size: float = TITLE_PT, loc: str = "center",

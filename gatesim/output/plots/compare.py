@@ -48,15 +48,16 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str, keys: list[Key],
                       names: nm.Labels | None = None) -> Figure:
     """Each summary-block figure's difference from the baseline with its simultaneous
     (Bonferroni) interval; coloured green when better, red when worse exactly when that
-    interval excludes 0, grey otherwise. ``names``: display names of the roads and
-    scenarios (``labels_of`` the baseline)."""
+    interval excludes 0, grey otherwise. ``names``: display names of the roads (``labels_of``
+    the baseline); scenarios go by their names."""
     names = names or {}
     comparison = comparison[comparison["scenario"] != baseline]
     present = set(zip(comparison["metric"], comparison["scope"], comparison["stat"], strict=True))
     keys = [k for k in keys if k in present]
     scenarios = list(dict.fromkeys(comparison["scenario"]))
     rows = math.ceil(len(keys) / 2)
-    fig, axes = new_figure((A4_WIDTH, 1.5 + rows * (0.9 + 0.3 * len(scenarios))), rows, 2)
+    fig, axes = new_figure((A4_WIDTH, 1.5 + rows * (0.9 + 0.3 * len(scenarios))), rows, 2,
+                           sharey=True)
     for ax, (metric, scope, stat) in zip(axes, keys, strict=False):
         c = comparison[(comparison["metric"] == metric) & (comparison["scope"] == scope)
                        & (comparison["stat"] == stat)].set_index("scenario").reindex(scenarios)
@@ -66,7 +67,7 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str, keys: list[Key],
         err = np.nan_to_num(np.vstack([c["diff"] - c["ci_low_block"],
                                        c["ci_high_block"] - c["diff"]]))
         ax.barh(range(len(c)), c["diff"], xerr=err, color=colours, capsize=3, height=0.6)
-        ax.set_yticks(range(len(c)), [nm.item(str(n), names) for n in c.index])
+        ax.set_yticks(range(len(c)), [str(n) for n in c.index])
         ax.set_ylim(len(c) - 0.5, -0.5)
         ax.axvline(0, color="black", lw=0.8)
         ax.grid(False, axis="y")
@@ -74,11 +75,11 @@ def figure_comparison(comparison: pd.DataFrame, baseline: str, keys: list[Key],
         title(ax, key_title(metric, scope, stat, names), size=9.5)
         unit = nm.metric_unit(metric)
         ax.set_xlabel(_("difference (%(unit)s)") % {"unit": unit} if unit else _("difference"))
-        ax.set_ylabel(_("scenario"))
     for ax in axes[len(keys):]:
         fig.delaxes(ax)
+    fig.supylabel(_("scenario"))
     headline(fig, _("Difference from %(baseline)s (common random numbers; the %(n)s "
-                    "intervals hold together)") % {"baseline": nm.item(baseline, names),
+                    "intervals hold together)") % {"baseline": baseline,
                                                    "n": len(keys)})
     legend_below(fig, [Patch(color=BETTER), Patch(color=WORSE), Patch(color=NEUTRAL)],
                  [_("significantly better"), _("significantly worse"), _("not significant")])

@@ -56,8 +56,17 @@ def look(k: int) -> dict[str, Any]:
 
 
 def scenario_name(run: RunFiles) -> str:
-    """A scenario by its display name (its own labels, else its name)."""
-    return nm.item(run.scenario.name, nm.labels(run.scenario))
+    """A scenario by its name (scenarios carry no display name; a site may share the name)."""
+    return run.scenario.name
+
+
+def run_labels(runs: list[RunFiles]) -> nm.Labels:
+    """The display names of every run's items (the baseline's first, the others adding the
+    items it lacks, such as a smart gate's yards)."""
+    out: dict[str, dict[str, str]] = {}
+    for run in reversed(runs):
+        out.update({k: dict(v) for k, v in nm.labels(run.scenario).items()})
+    return out
 
 
 def scenarios_first(runs: list[RunFiles], handles: list[Artist], labels: list[str]
@@ -98,7 +107,7 @@ def figure_overlay_levels(runs: list[RunFiles], metric: str) -> Figure:
     """One level metric by hour, every scenario on the same axes; a panel per yard or road
     (shared scales) for yards and roads."""
     scopes = scopes_of(runs, metric)
-    names = nm.labels(runs[0].scenario)
+    names = run_labels(runs)
     if len(scopes) == 1:
         fig, axes = new_figure(WIDE)
         cols = 1

@@ -27,7 +27,7 @@ from gatesim.output.plots.common import (
 )
 from gatesim.output.plots.demand import demand
 from gatesim.output.plots.distributions import cut, ecdf_axes
-from gatesim.output.plots.overlay import colour, look, reps_text, scenario_name
+from gatesim.output.plots.overlay import colour, look, reps_text, run_labels, scenario_name
 from gatesim.output.plots.throughput import crossings, day_ticks, demand_line
 from gatesim.output.plots.timeline import shade_warmup
 from gatesim.output.reader import RunFiles, band, truck_waits
@@ -49,7 +49,7 @@ def figure_overlay_throughput(runs: list[RunFiles]) -> Figure:
     same = all(n.per_day.equals(needs[0].per_day) for n in needs[1:])
     fig, axes = new_figure((A4_WIDTH, 1.7 + 2.5 * len(directions)), len(directions), 1,
                            sharex=True, sharey=True)
-    names = nm.labels(runs[0].scenario)
+    names = run_labels(runs)
     for ax, direction in zip(axes, directions, strict=True):
         for k, (run, c) in enumerate(zip(runs, flows, strict=True)):
             total = c[c["direction"] == direction].groupby(
@@ -85,7 +85,7 @@ def figure_overlay_distributions(runs: list[RunFiles]) -> Figure:
     fig, axes = new_figure((A4_WIDTH, 1.7 + 2.4 * len(directions)), len(directions), 1,
                            sharex=True, sharey=True)
     limit = cut(pd.concat([w["sojourn"] for w in waits]))
-    names = nm.labels(runs[0].scenario)
+    names = run_labels(runs)
     for ax, direction in zip(axes, directions, strict=True):
         for k, (run, w) in enumerate(zip(runs, waits, strict=True)):
             one = w.loc[w["direction"] == direction, "sojourn"]
@@ -117,7 +117,7 @@ def figure_overlay_utilisation(runs: list[RunFiles]) -> Figure:
     n = len(runs)
     fig, (ax,) = new_figure((A4_WIDTH, 1.8 + 0.16 * n * len(stations)))
     height = 0.8 / n
-    names = nm.labels(runs[0].scenario)
+    names = run_labels(runs)
     for k, run in enumerate(runs):
         one = u[u["k"] == k].set_index("scope").reindex(stations)
         err = np.nan_to_num(np.vstack([one["estimate"] - one["ci_low"],

@@ -143,10 +143,12 @@ def test_sensitivity_report_leads_with_the_answer(dirs, reports):
     answer = section(html, "answer")
     assert f'<p class="lead">{headline}.' in answer
     assert headline.startswith("first_service moves time in the system, mean (h) most: from")
-    assert "swings hold 0 in their 95 % CI" in answer and "y1_slots and slot_cost" in answer
+    quiet = int((~table.effect_shown.astype(str).str.lower().eq("true")).sum())
+    assert f"{quiet} of {len(table)} ranges show no effect beyond the noise of 5 " \
+           "replications" in answer
     assert "flips" not in answer  # one scenario: no sign to flip
     for name in table.parameter:
-        assert f"<td>{name}</td>" in answer
+        assert f'scope="row">{name}</th>' in answer
     assert section(html, "plots").count(PNG) == html.count("<img ") == 1
     assert (dirs["sens"] / "plots" / "tornado.svg").is_file()
     assert "seed</th><td>5<" in section(html, "provenance")
@@ -170,8 +172,7 @@ def test_screening_report_names_the_largest_mu_star(dirs, reports):
     top = pd.read_csv(dirs["screen"] / "screening.csv").iloc[0]
     assert re.search(rf'<p class="lead">{top.parameter} moves time in the system, mean \(h\) '
                      r"most: μ\* = ", answer)
-    assert "No effect at all (every elementary effect exactly 0): y1_slots and slot_cost." \
-        in answer
+    assert "2 of 4 ranges have no effect at all (every elementary effect exactly 0)." in answer
     assert answer.count(">no effect<") == 2
     assert section(html, "plots").count(PNG) == 1 and "Morris elementary effects" in html
 
@@ -190,7 +191,7 @@ def test_calibration_report_fit_figures_and_how_to_run_it(dirs, reports):
         assert f"{title}: {int(rows.in_band.sum())} of {len(rows)} in their band" in answer
     assert answer.count('class="flag yes">yes<') == int(cal.in_band.sum())
     assert answer.count('class="flag no">no<') == int((~cal.in_band).sum())
-    assert answer.count(">out<") + answer.count(">in<") == len(cal)  # before calibration
+    assert answer.count(" · out<") + answer.count(" · in<") == len(cal)  # before calibration
     assert "utilisation — desk, mean (share)" in answer  # summary targets in words
     assert f"gatesim run {dirs['cal']}/calibrated.yaml" in answer
     assert '<a href="calibrated.yaml">' in answer
@@ -228,11 +229,16 @@ def test_a_comparison_includes_the_analyses_after_its_key_figures(dirs, reports)
         "included-screening-screen.png"}
     assert '<a href="../cal/calibrated.yaml">' in html
     key = section(html, "key-figures")
-    paragraph = re.search(r'<p class="trust">(.*?)</p>', key, re.S)[1]
-    assert "Its sign flips within the range of first_service (" in paragraph
-    assert "line_b's is the lower" in paragraph
-    assert "the largest swing: second_service (swing " in paragraph
-    assert "y1_slots and slot_cost do not move it at all." in paragraph
+    box = re.search(r'<div class="trust">(.*?)</div>', key, re.S)[1]
+    flip = ("The sign of the difference line_b − line in time in the system, mean (h) flips "
+            "within the range of 1 number: pin it down before relying on the answer.")
+    assert flip in box and flip in section(html, "answer")  # the answer says it too
+    assert "(line_b's is the lower)" in box
+    rows = re.findall(r'scope="row">(\w+)</th>.*?class="flag (\w+)">(\w+)</span></td></tr>',
+                      box, re.S)
+    assert rows[0] == ("first_service", "no", "yes")  # flips the sign: first, in red
+    assert [r[0] for r in rows] == ["first_service", "second_service"]  # what moves it
+    assert "2 ranges do not move it at all." in box
     assert not re.search(r'class="trust"', section(html, "analysis-1"))  # once, in the answer
 
 
@@ -249,16 +255,23 @@ def test_the_trust_paragraph_names_what_flips_and_what_leaves_it_standing():
              "rows": [_row("big", -1.0, -2.0, -0.2), _row("mid", -1.0, -1.3, -0.8),
                       _row("small", -1.0, -1.05, -1.0), _row("none", -1.0, -1.0, -1.0),
                       _row("tail", -1.0, -1.01, -1.0)]}
-    text = trust(block, {"baseline": "a", "scenarios": ["a", "b"]})
-    assert "No range flips its sign." in text and "b's is the lower" in text
-    assert "the largest swings: big (swing 1.80), mid (swing 0.50) and small (swing 0.05), " \
-           "and 1 smaller." in text
-    assert "none does not move it at all" in text and "Note:" not in text
+    t = trust(block, {"baseline": "a", "scenarios": ["a", "b"]})
+    assert t["flip"] == "No range of the sensitivity analysis flips the sign of the " \
+                        "difference b − a in waits."
+    assert "(b's is the lower)" in t["lead"] and t["flip"] in t["lead"]
+    shown = [(r[0]["text"], r[3]["text"]) for r in t["table"]["rows"]]
+    assert shown == [("big", "1.80"), ("mid", "0.50"), ("small", "0.05"), ("tail", "0.01")]
+    assert "1 range does not move it at all." in t["tail"] and "Note:" not in t["tail"]
+    block["rows"] += [_row(f"more{i}", -1.0, -1.0 - i / 10, -1.0) for i in range(1, 4)]
+    t = trust(block, {"baseline": "a", "scenarios": ["a", "b"]})
+    assert len(t["table"]["rows"]) == 5 and "2 other ranges move it less" in t["tail"]
     block["rows"][1] = _row("mid", -1.0, 0.4, -1.5, shown=False)
-    text = trust(block, {"baseline": "x", "scenarios": ["x", "b"]})
-    assert "Its sign flips within the range of mid (0.40 at its low end 1, -1.50 at its high " \
-           "end 2; a swing within the noise): the conclusion hangs on this number" in text
-    assert "Note: that sensitivity compared b with a, not exactly this report's" in text
+    t = trust(block, {"baseline": "x", "scenarios": ["x", "b"]})
+    assert t["flip"].startswith("The sign of the difference b − a in waits flips within the "
+                                "range of 1 number")
+    first = t["table"]["rows"][0]
+    assert [c["text"] for c in first] == ["mid", "1 – 2", "0.40 → −1.50", "1.90", "no", "yes"]
+    assert "Note: that sensitivity compared b with a, not exactly this report's" in t["tail"]
 
 
 def test_the_same_directory_included_twice_gets_two_plot_names(dirs, tmp_path):
@@ -291,8 +304,7 @@ def test_reports_render_in_headless_chromium_with_the_answer_first(reports, tmp_
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("request", lambda r: None if r.url.startswith(("file:", "data:"))
                     else errors.append(f"network request {r.url}"))
-            for name, answer in (("cal", "#answer .answer"),
-                                 ("cmp", "#key-figures table tr:nth-child(2)")):
+            for name, answer in (("cal", "#answer .answer"), ("cmp", "#answer table")):
                 page.goto(reports[name].as_uri(), wait_until="load")
                 assert page.evaluate("Array.from(document.images).every("
                                      "i => i.complete && i.naturalWidth > 0)")

@@ -7,7 +7,8 @@ or comparison report (``gatesim report RESULTS --include DIR``), whose plot is t
 into RESULTS/plots under a unique name so the report stays self-contained. The headline is
 the first line of the analysis's own ``summary_text``: the terminal and the report say the
 same thing. A comparison that includes a sensitivity of its difference B − A also gets a
-plain paragraph on which ranges can flip the sign of that difference.
+short "how far to trust it" table: which ranges move that difference most and which flip
+its sign. Every other word goes through gettext.
 """
 
 from __future__ import annotations
@@ -23,26 +24,29 @@ from typing import Any
 import pandas as pd
 
 from gatesim.errors import GatesimError
+from gatesim.i18n import _, ngettext
 from gatesim.output import reader
-from gatesim.output.describe import fmt
 from gatesim.output.figures import embed, provenance
+from gatesim.output.words import N_, cell, figure_words, flag, fmt, names, small
 
 ANALYSES = {"sensitivity": "sensitivity.json", "screening": "screening.json",
             "calibration": "calibration.json"}
 """The analysis kinds and the JSON file that marks each one's results directory."""
 DIFFERENCE = "difference B − A"
 CAPTIONS = {
-    "sensitivity": "Each ranged number set to its low end (blue) and its high end (orange), "
-                   "the others at their values; the black line is the answer with every number "
-                   "at its value, the whiskers the 95 % CI of each change (common random "
-                   "numbers). Faded bars: no effect shown beyond the noise.",
-    "screening": "Above: μ*, the mean absolute change of the answer across each number's range "
-                 "(every range moving, Morris), with its 95 % CI. Below: μ* against σ; a "
-                 "number above the dotted line acts with the others or bends.",
-    "calibration": "The objective of each fitted number on a grid of its range, the others "
-                   "re-fitted; the shaded span (below the dashed line) is its 95 % interval, "
-                   "the solid line the fit, the dotted line the value it had.",
+    "sensitivity": N_("Each ranged number set to its low end (blue) and its high end "
+                      "(orange), the others at their values; the black line is the answer "
+                      "with every number at its value, the whiskers the 95 % CI of each change "
+                      "(common random numbers). Faded bars: no effect shown beyond the noise."),
+    "screening": N_("Above: μ*, the mean absolute change of the answer across each number's "
+                    "range (every range moving, Morris), with its 95 % CI. Below: μ* against "
+                    "σ; a number above the dotted line acts with the others or bends."),
+    "calibration": N_("The objective of each fitted number on a grid of its range, the others "
+                      "re-fitted; the shaded span (below the dashed line) is its 95 % interval, "
+                      "the solid line the fit, the dotted line the value it had."),
 }
+TRUST_ROWS = 5
+"""Ranges the trust table shows besides those that flip the sign (largest swings first)."""
 
 
 def analysis_kind(d: Path) -> str | None:
@@ -57,11 +61,6 @@ def _sentence(text: str) -> str:
     if re.match(r"(no|calibration|validation)\b", text):
         text = text[0].upper() + text[1:]
     return text if text.endswith((".", "!", "?")) else text + "."
-
-
-def _names(names: Sequence[str]) -> str:
-    names = list(names)
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _read(d: Path, kind: str) -> tuple[dict[str, Any], pd.DataFrame]:
@@ -80,9 +79,10 @@ def _label(meta: dict[str, Any]) -> str:
     return reader.metric_label(m["metric"], m["stat"], m["scope"])
 
 
-def _small(x: float) -> str:
-    """fmt, but a small nonzero number keeps two significant figures (not 0.00)."""
-    return f"{x:.2g}" if 0 < abs(x) < 0.01 else fmt(x)
+def _words(meta: dict[str, Any]) -> str:
+    """The analysed figure in the report's language."""
+    m = meta["metric"]
+    return figure_words(m["metric"], m["stat"], m["scope"])
 
 
 def flips(row: Any) -> bool:
@@ -96,45 +96,84 @@ def _sensitivity(meta: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     from gatesim.experiments.sensitivity import SensitivityResult, summary_text
 
     table = table.assign(effect_shown=reader.as_bool(table["effect_shown"]))
-    label, two = _label(meta), meta.get("mode") == DIFFERENCE
-    what = f"the difference {meta['answer']} in {label}" if two else label
-    sentences = [_sentence(summary_text(SensitivityResult(table, meta), label).splitlines()[0])]
-    quiet = [r.parameter for r in table.itertuples() if not r.effect_shown]
-    if quiet and len(quiet) < len(table):  # when none is shown, the headline says so
-        sentences.append(f"These parameters' swings hold 0 in their 95 % CI (no effect shown "
-                         f"beyond the noise of {meta['replications']} replications): "
-                         f"{_names(quiet)}.")
+    two = meta.get("mode") == DIFFERENCE
+    label = _words(meta)
+    what = _("the difference {answer} in {figure}").format(answer=meta["answer"],
+                                                            figure=label) if two else label
+    sentences = [_sentence(summary_text(SensitivityResult(table, meta),
+                                        _label(meta)).splitlines()[0])]
+    quiet = sum(not r.effect_shown for r in table.itertuples())
+    if quiet and quiet < len(table):  # when none is shown, the headline says so
+        sentences.append(_("{n} of {total} ranges show no effect beyond the noise of {reps} "
+                           "replications (their swing's 95 % CI holds 0; marked in the "
+                           "table).").format(n=quiet, total=len(table),
+                                             reps=meta["replications"]))
     flipped = [r.parameter for r in table.itertuples() if flips(r)]
     if two:
-        sentences.append(f"The sign of the difference {meta['answer']} flips within the range "
-                         f"of {_names(flipped)}." if flipped else "No range flips the sign of "
-                         f"the difference {meta['answer']}.")
+        sentences.append(_("The sign of the difference {answer} flips within the range of "
+                           "{names}.").format(answer=meta["answer"], names=names(flipped))
+                         if flipped else _("No range flips the sign of the difference "
+                                           "{answer}.").format(answer=meta["answer"]))
     rows = [{**r, "flips": flips(pd.Series(r))} for r in table.to_dict(orient="records")]
-    return {"title": f"Sensitivity: what moves {what}", "what": what, "label": label,
-            "sentences": sentences, "rows": rows, "difference": two,
-            "method": "One at a time: each ranged number at its low and at its high end, the "
-                      f"others at their values; {meta['replications']} replications, common "
-                      "random numbers.",
+    base = rows[0] if rows else None
+    grid = {"caption": _("Each range alone, the others at their values (largest swing first)."
+                         " With every number at its value: {base} [{lo} – {hi}].").format(
+                base=fmt(base["base"]), lo=fmt(base["base_ci_low"]), hi=fmt(base["base_ci_high"]))
+            if base else "", "cls": "analysis", "note": "",
+            "head": [[cell(_("parameter")), cell(_("low → high"), "num"), cell(_("at low"), "num"),
+                      cell(_("at high"), "num"), cell(_("swing [95 % CI]"), "num"),
+                      cell(_("effect shown")), *([cell(_("sign of the difference"))]
+                                                 if two else [])]],
+            "rows": [[cell(r["parameter"]), cell(f"{fmt(r['low'])} → {fmt(r['high'])}", "num"),
+                      cell(fmt(r["at_low"]), "num"), cell(fmt(r["at_high"]), "num"),
+                      cell(f"{fmt(r['swing'])} [{fmt(r['swing_ci_low'])} – "
+                           f"{fmt(r['swing_ci_high'])}]", "num"),
+                      flag(r["effect_shown"], _("yes"), _("no (CI holds 0)"), neutral=True),
+                      *([flag(not r["flips"], _("keeps"), _("flips"))] if two else [])]
+                     for r in rows]}
+    return {"title": _("Sensitivity: what moves {what}").format(what=what), "what": what,
+            "label": label, "sentences": sentences, "rows": rows, "difference": two,
+            "tables": [grid],
+            "method": _("One at a time: each ranged number at its low and at its high end, the "
+                        "others at their values; {n} replications, common random "
+                        "numbers.").format(n=meta["replications"]),
             "banners": _unstable(meta)}
 
 
 def _screening(meta: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     from gatesim.experiments.screening import ScreeningResult, summary_text
 
-    label = _label(meta)
+    label = _words(meta)
     two = meta.get("mode") == DIFFERENCE
-    what = f"the difference {meta['answer']} in {label}" if two else label
-    sentences = [_sentence(summary_text(ScreeningResult(table, meta), label).splitlines()[0])]
-    none = [r.parameter for r in table.itertuples() if r.mu_star == 0]
-    bends = [r.parameter for r in table.itertuples() if r.sigma > r.mu_star > 0]
+    what = _("the difference {answer} in {figure}").format(answer=meta["answer"],
+                                                            figure=label) if two else label
+    sentences = [_sentence(summary_text(ScreeningResult(table, meta),
+                                        _label(meta)).splitlines()[0])]
+    none = sum(r.mu_star == 0 for r in table.itertuples())
+    bends = sum(r.sigma > r.mu_star > 0 for r in table.itertuples())
     if none:
-        sentences.append(f"No effect at all (every elementary effect exactly 0): {_names(none)}.")
+        sentences.append(_("{n} of {total} ranges have no effect at all (every elementary "
+                           "effect exactly 0).").format(n=none, total=len(table)))
     if bends:
-        sentences.append(f"σ above μ*, so the effect depends on where the others are: "
-                         f"{_names(bends)}.")
-    return {"title": f"Morris screening: what moves {what}", "what": what, "label": label,
-            "sentences": sentences, "rows": table.to_dict(orient="records"),
-            "method": _sentence(meta.get("design", "Morris elementary effects")),
+        sentences.append(_("{n} have σ above μ*: their effect depends on where the others "
+                           "are.").format(n=bends))
+    grid = {"caption": _("Every range moving at once (Morris), largest μ* first; an effect is "
+                         "the change of the answer across the whole range."),
+            "cls": "analysis", "note": "",
+            "head": [[cell(_("parameter")), cell(_("low → high"), "num"),
+                      cell(_("μ* [95 % CI]"), "num"), cell("μ", "num"), cell("σ", "num"),
+                      cell(_("reading"))]],
+            "rows": [[cell(r.parameter), cell(f"{fmt(r.low)} → {fmt(r.high)}", "num"),
+                      cell(f"{fmt(r.mu_star)} [{fmt(r.mu_star_ci_low)} – "
+                           f"{fmt(r.mu_star_ci_high)}]", "num"),
+                      cell(fmt(r.mu), "num"), cell(fmt(r.sigma), "num"),
+                      cell(_("no effect") if r.mu_star == 0 else _("acts with the others or "
+                                                                    "bends")
+                           if r.sigma > r.mu_star else "")] for r in table.itertuples()]}
+    return {"title": _("Morris screening: what moves {what}").format(what=what), "what": what,
+            "label": label, "sentences": sentences, "rows": table.to_dict(orient="records"),
+            "tables": [grid], "method": _sentence(meta.get("design",
+                                                           "Morris elementary effects")),
             "banners": _unstable(meta)}
 
 
@@ -142,8 +181,9 @@ def _unstable(meta: dict[str, Any]) -> list[str]:
     pts = meta.get("unstable_points") or []
     if not pts:
         return []
-    return [f"UNSTABLE at {len(pts)} points ({'; '.join(pts[:5])}{' …' if len(pts) > 5 else ''})"
-            ": their backlog keeps growing, so their values hold for this horizon only"]
+    return [_("UNSTABLE at {n} points ({points}): their backlog keeps growing, so their values "
+              "hold for this horizon only").format(
+        n=len(pts), points="; ".join(pts[:5]) + (" …" if len(pts) > 5 else ""))]
 
 
 def _calibration(d: Path, meta: dict[str, Any], table: pd.DataFrame, href: str | None
@@ -158,18 +198,46 @@ def _calibration(d: Path, meta: dict[str, Any], table: pd.DataFrame, href: str |
     said = [_sentence(x) for x in lines[1:] if x.startswith("  ") and not x.startswith("   ")
             and "UNSTABLE" not in x]
     table["measure"] = table["measure"].map(_measure)
-    sets = {}
-    for use in ("calibration", "validation"):
+    fit_grid = {"caption": _("Fitted values"), "cls": "analysis", "note": "",
+                "head": [[cell(_("parameter")), cell(_("fitted"), "num"),
+                          cell(_("95 % interval"), "num"), cell(_("was"), "num"),
+                          cell(_("range tried"), "num"), cell(_("note"))]],
+                "rows": [[cell(r.parameter), cell(fmt(r.fitted), "num strong"),
+                          cell(f"{fmt(r.interval_low)} – {fmt(r.interval_high)}", "num"),
+                          cell(fmt(r.start), "num"), cell(f"{fmt(r.low)} – {fmt(r.high)}", "num"),
+                          cell(r.interval_note)] for r in fit.itertuples()]}
+    sets = []
+    for use, title in (("calibration", _("Calibration figures (fitted)")),
+                       ("validation", _("Validation figures (measured, never fitted)"))):
         rows = table[table["set"] == use]
-        sets[use] = {"rows": rows.to_dict(orient="records"), "n": len(rows),
-                     "in": int(rows["in_band"].sum()), "before": int(rows["start_in_band"].sum())}
+        if rows.empty:
+            continue
+        sets.append({"heading": _("{title}: {n} of {total} in their band (before calibration: "
+                                  "{before})").format(title=title, n=int(rows["in_band"].sum()),
+                                                      total=len(rows),
+                                                      before=int(rows["start_in_band"].sum())),
+                     "caption": "", "cls": "analysis", "note": "",
+                     "head": [[cell(_("figure")), cell(_("what (source)")),
+                               cell(_("reported ± band"), "num"),
+                               cell(_("simulated [95 % CI]"), "num"), cell(_("in band")),
+                               cell(_("before calibration"), "num")]],
+                     "rows": [[cell(r.target), cell(f"{r.measure} — {r.source}", "what"),
+                               cell(f"{fmt(r.reported)} ± {fmt(r.half_band)}", "num"),
+                               cell(f"{fmt(r.simulated)} [{fmt(r.ci_low)} – {fmt(r.ci_high)}]",
+                                    "num"),
+                               flag(r.in_band, _("yes"), _("no")),
+                               cell(f"{fmt(r.start_simulated)} · "
+                                    + (_("in") if r.start_in_band else _("out")),
+                                    "num " + ("pass" if r.start_in_band else "fail"))]
+                              for r in rows.itertuples()]})
     variant = d / "calibrated.yaml"
-    banners = ["UNSTABLE: at the fitted values the backlog keeps growing; no stable candidate "
-               "fitted better, so the fit holds for this horizon only"] if meta.get("unstable") \
-        else []
-    return {"title": f"Calibration of {meta['scenario']} to {Path(meta['targets_file']).name}",
-            "sentences": [*said, _sentence(lines[0])], "fit": fit.to_dict(orient="records"),
-            "sets": sets, "method": _sentence("Method: " + meta.get("method", "")),
+    banners = [_("UNSTABLE: at the fitted values the backlog keeps growing; no stable candidate "
+                 "fitted better, so the fit holds for this horizon only")] \
+        if meta.get("unstable") else []
+    return {"title": _("Calibration of {scenario} to {targets}").format(
+                scenario=meta["scenario"], targets=Path(meta["targets_file"]).name),
+            "sentences": [*said, _sentence(lines[0])], "tables": [fit_grid],
+            "set_tables": sets, "method": _sentence(_("Method: ") + meta.get("method", "")),
             "variant": {"name": variant.name, "href": href, "run": f"gatesim run {variant}"}
             if variant.is_file() else None, "banners": banners}
 
@@ -177,7 +245,7 @@ def _calibration(d: Path, meta: dict[str, Any], table: pd.DataFrame, href: str |
 def _measure(text: str) -> str:
     """A target's measure in words: a summary figure by its label."""
     m = re.fullmatch(r"(\w+)/([\w.-]+)/(\w+) \(summary\)", str(text))
-    return reader.metric_label(m[1], m[3], m[2]) if m else str(text)
+    return figure_words(m[1], m[3], m[2]) if m else str(text)
 
 
 # --- blocks, own reports, included sections -----------------------------------------------
@@ -197,7 +265,7 @@ def _figure(kind: str, d: Path, meta: dict[str, Any], table: pd.DataFrame, plot_
         from gatesim.output.calibration import figure_profiles
         fig = figure_profiles(CalibrationResult(_fit(d), table, pd.DataFrame(),
                                                 pd.read_csv(d / "profile.csv"), meta=meta))
-    return embed(save(fig, plot_dir, stem), CAPTIONS[kind])
+    return embed(save(fig, plot_dir, stem), _(CAPTIONS[kind]))
 
 
 def _provenance(kind: str, d: Path, meta: dict[str, Any]) -> list[tuple[str, str]]:
@@ -285,54 +353,65 @@ def included(dirs: Sequence[Path], plot_dir: Path, report_dir: Path,
             raise GatesimError(f"--include {d}: damaged results directory ({type(exc).__name__}"
                                f": {str(exc)[:120]})") from None
         b["anchor"] = f"analysis-{i}"
+        b["nav"] = {"sensitivity": _("Sensitivity"), "screening": _("Screening"),
+                    "calibration": _("Calibration")}[kind]
         if comparison is not None and kind == "sensitivity" and b["difference"]:
             b["trust"] = trust(b, comparison)
         blocks.append(b)
     return blocks
 
 
-def trust(b: dict[str, Any], comparison: dict[str, Any]) -> str:
-    """How far to trust a comparison's answer: which ranges can flip the sign of B − A (from
-    a sensitivity of the difference) and which leave the conclusion standing."""
+def trust(b: dict[str, Any], comparison: dict[str, Any]) -> dict[str, Any]:
+    """How far to trust a comparison's answer, from a sensitivity of its difference B − A:
+    a sentence (the difference and whether any range flips its sign), a short table of the
+    ranges that flip it and those that move it most, and how it was found."""
     meta, rows = b["meta"], b["rows"]
     first = rows[0]
     base, lo, hi = first["base"], first["base_ci_low"], first["base_ci_high"]
-    names = meta.get("scenarios", [])
-    lower = "" if not names or base == 0 else (
-        f" ({'negative' if base < 0 else 'positive'}: {names[-1]}'s is the "
-        f"{'lower' if base < 0 else 'higher'})")
-    text = [f"With every ranged number at its value, {b['what']} is {fmt(base)}{lower}, 95 % "
-            f"CI {fmt(lo)} to {fmt(hi)}" + ("; that interval holds 0, so even there the sign "
-                                            "is not established." if lo <= 0 <= hi else ".")]
+    names_ = meta.get("scenarios", [])
+    lead = _("With every ranged number at its value, {what} is {base}, 95 % CI {lo} to "
+             "{hi}").format(what=b["what"], base=fmt(base), lo=fmt(lo), hi=fmt(hi))
+    if names_ and base != 0:
+        lead += " " + (_("({name}'s is the lower)") if base < 0 else
+                       _("({name}'s is the higher)")).format(name=names_[-1])
+    lead += "; " + (_("that interval holds 0, so even there the sign is not established.")
+                    if lo <= 0 <= hi else _("the sign is established there."))
     flipped = [r for r in rows if r["flips"]]
-    standing = sorted((r for r in rows if not r["flips"] and math.isfinite(r["swing"])),
-                      key=lambda r: -r["swing"])
-    moving = [r for r in standing if r["swing"] > 0]
-    still = [r["parameter"] for r in standing if r["swing"] == 0]
-    if flipped:
-        ends = [f"{r['parameter']} ({fmt(r['at_low'])} at its low end {r['low']:g}, "
-                f"{fmt(r['at_high'])} at its high end {r['high']:g}"
-                + ("" if r["effect_shown"] else "; a swing within the noise") + ")"
-                for r in flipped]
-        one = len(flipped) == 1
-        text.append(f"Its sign flips within the range of {_names(ends)}: the conclusion hangs "
-                    f"on {'this number' if one else 'these numbers'}, so pin "
-                    f"{'it' if one else 'them'} down before relying on it.")
-    else:
-        text.append("No range flips its sign.")
-    if moving:
-        top = [f"{r['parameter']} (swing {_small(r['swing'])})" for r in moving[:3]]
-        more = len(moving) - len(top)
-        text.append(f"The {'other ' if flipped else ''}range"
-                    f"{'s' if len(standing) > 1 else ''} leave the conclusion standing; the "
-                    f"largest swing{'s' if len(top) > 1 else ''}: {_names(top)}"
-                    + (f", and {more} smaller" if more > 0 else "") + ".")
+    flip = (ngettext("The sign of {what} flips within the range of {n} number: pin it down "
+                     "before relying on the answer.", "The sign of {what} flips within the "
+                     "ranges of {n} numbers: pin them down before relying on the answer.",
+                     len(flipped)) if flipped else
+            _("No range of the sensitivity analysis flips the sign of {what}.")).format(
+        n=len(flipped), what=b["what"])
+    finite = [r for r in rows if math.isfinite(r["swing"])]
+    top = sorted((r for r in finite if not r["flips"] and r["swing"] > 0),
+                 key=lambda r: -r["swing"])[:TRUST_ROWS]
+    shown = [*flipped, *top]
+    still = [r for r in finite if r["swing"] == 0]
+    rest = len(finite) - len(shown) - len(still)
+    table = {"caption": "", "cls": "analysis trust-table", "note": "",
+             "head": [[cell(_("parameter")), cell(_("range"), "num"),
+                       cell(_("at low → at high"), "num"), cell(_("swing"), "num"),
+                       cell(_("effect beyond the noise?")), cell(_("flips the sign?"))]],
+             "rows": [[cell(r["parameter"]), cell(f"{fmt(r['low'])} – {fmt(r['high'])}", "num"),
+                       cell(f"{fmt(r['at_low'])} → {fmt(r['at_high'])}", "num"),
+                       cell(small(r["swing"]), "num"),
+                       flag(r["effect_shown"], _("yes"), _("no"), neutral=True),
+                       flag(not r["flips"], _("no"), _("yes"))] for r in shown]}
+    tail = []
+    if rest > 0:
+        tail.append(ngettext("{n} other range moves it less and does not flip its sign.",
+                             "{n} other ranges move it less and do not flip its sign.",
+                             rest).format(n=rest))
     if still:
-        text.append(f"{_names(still)} do{'es' if len(still) == 1 else ''} not move it at all.")
-    text.append(f"Each range was tried alone, the others at their values ({b['name']}, "
-                f"{meta['replications']} replications); ranges moving together can go further.")
-    if len(names) == 2 and (names[0] != comparison.get("baseline")
-                            or names[1] not in comparison.get("scenarios", [])):
-        text.append(f"Note: that sensitivity compared {names[1]} with {names[0]}, not "
-                    "exactly this report's scenarios.")
-    return " ".join(text)
+        tail.append(ngettext("{n} range does not move it at all.",
+                             "{n} ranges do not move it at all.", len(still)).format(
+                                 n=len(still)))
+    tail.append(_("Each range was tried alone, the others at their values ({name}, {n} "
+                  "replications); ranges moving together can go further.").format(
+                      name=b["name"], n=meta["replications"]))
+    if len(names_) == 2 and (names_[0] != comparison.get("baseline")
+                             or names_[1] not in comparison.get("scenarios", [])):
+        tail.append(_("Note: that sensitivity compared {b} with {a}, not exactly this "
+                      "report's scenarios.").format(b=names_[1], a=names_[0]))
+    return {"lead": f"{lead} {flip}", "flip": flip, "table": table, "tail": " ".join(tail)}

@@ -2,11 +2,15 @@
 
 Built from a results directory only — a run, a comparison of scenarios, a capacity sweep or
 an analysis (sensitivity, Morris screening, calibration: analysis_report.py) — so it can be
-rebuilt at any time without simulating. A run, comparison or sweep report may include the
-sections of analysis directories (``include``). Plots are embedded as base64 PNG and the
-styles are inline: the file opens offline and fetches nothing. The PNG and SVG files are also
-left in the results directory's ``plots/`` for slides. A report replaces only a file that is
-itself a gatesim report (it carries ``<meta name="generator" content="gatesim">``).
+rebuilt at any time without simulating. It leads with the answer (summary.py): what was
+asked, a few sentences with numbers and compact tables, visible without scrolling; then the
+detailed figures, the scenario in prose and tables, the plots, assumptions, validation and
+provenance. English or Vietnamese (``lang``): every visible word goes through gettext,
+numbers and dates through the language's formats. A run, comparison or sweep report may
+include the sections of analysis directories (``include``). Plots are embedded as base64 PNG
+and the styles are inline: the file opens offline and fetches nothing. The PNG and SVG files
+are also left in the results directory's ``plots/`` for slides. A report replaces only a file
+that is itself a gatesim report (it carries ``<meta name="generator" content="gatesim">``).
 """
 
 from __future__ import annotations
@@ -20,44 +24,38 @@ from typing import Any, Literal
 
 import jinja2
 import pandas as pd
+from markupsafe import Markup
 
+from gatesim import i18n
 from gatesim.errors import GatesimError, WriteFailed
-from gatesim.experiments import stability
-from gatesim.output import plots, reader
-from gatesim.output.describe import describe, fmt
+from gatesim.experiments.stability import growth
+from gatesim.i18n import _, display
+from gatesim.output import plots, reader, summary
+from gatesim.output.describe import describe, differences
 from gatesim.output.figures import embed, provenance
-from gatesim.output.reader import RunFiles, metric_label
+from gatesim.output.reader import RunFiles
+from gatesim.output.words import (
+    UNITS,
+    field_words,
+    figure_words,
+    fmt,
+    names,
+    note_parts,
+    paragraphs,
+    period,
+    setting_words,
+    signed,
+    value_words,
+)
+from gatesim.scenario.labels import labels_of
 from gatesim.scenario.loader import validate
+from gatesim.scenario.schema import Scenario
 from gatesim.scenario.sources import sources
 
 Kind = Literal["run", "comparison", "sweep", "sensitivity", "screening", "calibration"]
 ANALYSES = ("sensitivity", "screening", "calibration")
 """The kinds with their own template (analysis.html.j2), built by analysis_report.py."""
 GENERATOR_TAG = '<meta name="generator" content="gatesim">'
-CAPTIONS = {
-    "in_system": "Trucks in the system (from arrival to leaving), hourly.",
-    "yard_occupancy": "Trucks parked in each yard, hourly, against its number of slots.",
-    "road_queue": "Trucks queuing on the approach roads, hourly.",
-    "typical_day": "The same days folded onto one day (after the warm-up): when queues build "
-                   "up and when the backlog peaks, and how long a truck arriving at each hour "
-                   "waits in total.",
-    "distributions": "Share of trucks whose time in the system (or wait at a stage) was at "
-                     "most the value on the axis. Trucks that arrived after the warm-up and "
-                     "left before the end; those still inside appear in the key figures as "
-                     "'time so far'.",
-    "throughput": "Trucks crossing per simulated day on each lane and direction.",
-    "utilisation": "Share of on-duty time each stage's servers (or each lane) were busy; "
-                   "near 1 means the stage is a bottleneck.",
-    "comparison": "Difference of each key figure from the baseline, paired over replications "
-                  "with common random numbers. The intervals hold together for all the figures "
-                  "shown (Bonferroni): green/red when an interval lies wholly above or below 0 "
-                  "(significantly better/worse); grey: not significant.",
-    "sweep": "The figure against the swept capacity, with its 95 % confidence band. The "
-             "smallest capacity meeting the target is judged on the cautious end of the band.",
-}
-LEVEL_NOTE = (" Line: mean of the replications; band: 95 % confidence interval across "
-              "replications. Shaded: opening hours of the first lane; hatched: warm-up, "
-              "excluded from every statistic.")
 
 
 def kind_of(results_dir: Path) -> Kind:
@@ -77,54 +75,47 @@ def kind_of(results_dir: Path) -> Kind:
 
 
 def _figure(png: Path) -> dict[str, str]:
-    stem = png.stem
-    caption = CAPTIONS["sweep" if stem.startswith("sweep") else stem]
-    return embed(png, caption + (LEVEL_NOTE if stem in plots.LEVELS else ""))
-
-
-def _flat(x: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(x, dict):
-        return {k: v for key, val in x.items() for k, v in _flat(val, f"{prefix}{key}.").items()}
-    return {prefix.rstrip("."): json.dumps(x, ensure_ascii=False)}
-
-
-def differences(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(dotted field, base value, other value) where two resolved scenarios differ."""
-    a, b = _flat(base), _flat(other)
-    return [(k, a.get(k, "–"), b.get(k, "–")) for k in sorted(a.keys() | b.keys())
-            if k != "name" and a.get(k) != b.get(k)]
+    return embed(png, plots.caption(png.stem))
 
 
 # --- sources and assumptions from the scenario file's comments ----------------------------
-
-
-def _assumptions(meta: dict[str, Any]) -> dict[str, Any]:
+def _assumptions(meta: dict[str, Any], s: Scenario | None) -> dict[str, Any]:
     file = meta.get("scenario_file")
     if not file:
-        return {"file": None, "missing": "source comments not available (the results do not "
-                                          "name the scenario file)"}
+        return {"file": None, "missing": _("Source comments not available (the results do not "
+                                           "name the scenario file).")}
     try:
         notes, rows = sources(Path(file))
     except OSError as exc:
-        return {"file": file, "missing": f"source comments not available ({exc.strerror}: "
-                                         f"{file})"}
-    return {"file": file, "missing": None, "notes": notes, "rows": rows,
-            "n_assumed": sum("assumption" in r["kind"] for r in rows)}
+        return {"file": file, "missing": _("Source comments not available ({reason}: "
+                                           "{file}).").format(reason=exc.strerror, file=file)}
+    labels = labels_of(s) if s is not None else {}
+    kinds = {"source": _("source"), "assumption": _("assumption"),
+             "source + assumption": _("source + assumption")}
+    shown = [{"field": field_words(r["field"], labels), "value": value_words(r["value"]),
+              "kind": kinds.get(r["kind"], r["kind"]), "assumed": "assumption" in r["kind"],
+              "note": note_parts(r["note"])} for r in rows]
+    return {"file": file, "missing": None, "notes": paragraphs(notes), "rows": shown,
+            "n_assumed": sum(r["assumed"] for r in shown)}
 
 
 # --- figures, provenance, validation ------------------------------------------------------
-def key_figures(summary: pd.DataFrame, keys: list[tuple[str, str, str]]
-                ) -> list[dict[str, Any]]:
-    """The primary figures of a summary with their 95 % intervals."""
-    s = summary.set_index(["metric", "scope", "stat"])
+def key_figures(summary_table: pd.DataFrame, keys: list[tuple[str, str, str]],
+                s: Scenario | None = None) -> list[dict[str, Any]]:
+    """The primary figures of a summary with their 95 % intervals, in words."""
+    t = summary_table.set_index(["metric", "scope", "stat"])
+    labels = labels_of(s) if s is not None else {}
+    currency = s.currency if s is not None else "VND"
     rows = []
     for key in keys:
-        if key in s.index:
-            r = s.loc[key]
+        if key in t.index:
+            r = t.loc[key]
             note = r["note"] if isinstance(r["note"], str) else ""
-            rows.append({"key": key, "label": metric_label(key[0], key[2], key[1]), "estimate":
-                         r["estimate"], "low": r["ci_low"], "high": r["ci_high"], "n": r["n"],
-                         "note": note})
+            rows.append({"key": key, "label": figure_words(key[0], key[2], key[1], labels,
+                                                           currency=currency),
+                         "estimate": r["estimate"], "low": r["ci_low"], "high": r["ci_high"],
+                         "n": r["n"], "note": _("interval clipped at 0") if note ==
+                         "interval clipped at 0" else note})
     return rows
 
 
@@ -138,47 +129,72 @@ def _validation(d: Path) -> dict[str, Any] | None:
             "total": len(v)}
 
 
-def _scenario_block(run: RunFiles, plot_dir: Path) -> dict[str, Any]:
+def _scenario_block(run: RunFiles, plot_dir: Path | None) -> dict[str, Any]:
     return {"name": run.scenario.name, "describe": describe(run.scenario),
-            "key_figures": key_figures(run.summary, reader.primary(run.scenario)),
-            "assumptions": _assumptions(run.meta),
-            "figures": [_figure(p) for p in plots.plot_run(run, plot_dir)],
+            "key_figures": key_figures(run.summary, reader.primary(run.scenario), run.scenario),
+            "assumptions": _assumptions(run.meta, run.scenario),
+            "figures": [] if plot_dir is None else
+            [_figure(p) for p in plots.plot_run(run, plot_dir)],
             "records": run.trucks is not None and run.visits is not None, "differences": None}
+
+
+def instability(name: str, stability: dict[str, Any]) -> str | None:
+    """The banner of a run that is unstable or could not be judged; None when stable."""
+    unstable = stability.get("unstable")
+    if unstable:
+        return _("{name} is UNSTABLE: its backlog grows by {growth} trucks a day, so its "
+                 "waits and queues hold for this horizon only (a longer run gives larger "
+                 "ones).").format(name=name, growth=fmt(growth(stability)))
+    if unstable is None:
+        return _("{name}: whether its backlog keeps growing could not be judged "
+                 "({note}).").format(name=name, note=stability.get("note", ""))
+    return None
+
+
+def _instability(runs: list[RunFiles]) -> list[str]:
+    return [text for run in runs if (text := instability(
+        display(run.scenario.name, labels_of(run.scenario)), run.meta.get("stability", {})))]
 
 
 # --- the three kinds of results -----------------------------------------------------------
 def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     run = reader.read_run(d)
     return {"scenarios": [_scenario_block(run, plot_dir)], "meta": run.meta,
-            "instability": _instability([run])}
+            "instability": _instability([run]), "answer": summary.run_answer(run)}
 
 
 def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     meta = json.loads((d / "comparison.json").read_text(encoding="utf-8"))
     cmp = reader.with_block_columns(pd.read_csv(d / "comparison.csv"))
-    names = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
-    runs = [reader.read_run(d / n) for n in names]
-    blocks = [_scenario_block(run, plot_dir / run.scenario.name) for run in runs]
-    for block, run in zip(blocks[1:], runs[1:], strict=True):
-        block["differences"] = differences(runs[0].meta["scenario"], run.meta["scenario"])
+    names_ = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
+    runs = [reader.read_run(d / n) for n in names_]
+    blocks = [_scenario_block(run, None) for run in runs]  # one set of charts, overlaid
+    for block in blocks[1:]:
+        block["differences"] = differences(blocks[0]["describe"], block["describe"])
     cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
-        significant_block=lambda c: reader.as_bool(c["significant_block"]))
+        significant=lambda c: reader.as_bool(c["significant"]),
+        significant_block=lambda c: reader.as_bool(c["significant_block"]),
+        in_block=lambda c: reader.as_bool(c["in_block"]) if "in_block" in c else True)
+    labels = {k: v for run in runs for k, v in labels_of(run.scenario).items()}
+    base = runs[0].scenario
     rows = []
-    keys = reader.primary(runs[0].scenario)
+    keys = reader.primary(base)
     for key in keys:
         sel = cmp[(cmp["metric"] == key[0]) & (cmp["scope"] == key[1]) & (cmp["stat"] == key[2])]
         for r in sel.to_dict(orient="records"):
-            better = (r["diff"] > 0) == (key[0] in plots.HIGHER_IS_BETTER)
-            rows.append({**r, "label": metric_label(key[0], key[2], key[1]),
-                         "verdict": ("better" if better else "worse")
-                         if r["significant_block"] else ""})
-    side = [{"label": metric_label(key[0], key[2], key[1]),
+            rows.append({**r, "label": figure_words(key[0], key[2], key[1], labels,
+                                                    currency=base.currency),
+                         "scenario_name": display(r["scenario"], labels),
+                         "verdict": summary.verdict(key[0], r)})
+    side = [{"label": figure_words(key[0], key[2], key[1], labels, currency=base.currency),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
                        for b in blocks]} for key in keys]
-    figure = _figure(plots.plot_comparison(cmp, meta["baseline"], keys, plot_dir))
-    return {"scenarios": blocks, "meta": meta, "figures": [figure],
-            "instability": _instability(runs),
-            "comparison": {"baseline": meta["baseline"], "rows": rows, "side": side}}
+    figures = [_figure(plots.plot_comparison(cmp, meta["baseline"], keys, plot_dir)),
+               *(_figure(p) for p in plots.plot_overlay(runs, plot_dir))]
+    return {"scenarios": blocks, "meta": meta, "figures": figures,
+            "instability": _instability(runs), "answer": summary.comparison_answer(runs, cmp),
+            "comparison": {"baseline": display(meta["baseline"], labels), "rows": rows,
+                           "side": side}}
 
 
 def _sweep_context(d: Path, plot_dir: Path) -> dict[str, Any]:
@@ -195,36 +211,91 @@ def _sweep_context(d: Path, plot_dir: Path) -> dict[str, Any]:
         if target and cells[0] is not None:
             meets = (cells[0]["ci_high"] <= target["value"] if target["op"] == "<="
                      else cells[0]["ci_low"] >= target["value"])
-        points.append({"setting": values, "cells": cells, "meets": meets,
+        points.append({"setting": [fmt(v) for v in values], "cells": cells, "meets": meets,
                        "best": spec.get("best") == dict(zip(params, values, strict=True))})
-    scenario = spec.get("scenario")
+    s = validate(spec["scenario"], str(d / "sweep.json")) if spec.get("scenario") else None
+    labels = labels_of(s) if s is not None else {}
     blocks = []
-    if scenario:
-        s = validate(scenario, str(d / "sweep.json"))
+    if s is not None:
         blocks.append({"name": s.name, "describe": describe(s), "assumptions":
-                       _assumptions(spec), "key_figures": [], "figures": [], "records": False,
-                       "differences": None})
+                       _assumptions(spec, s), "key_figures": [], "figures": [],
+                       "records": False, "differences": None})
     unstable = spec.get("unstable_points") or []
-    warning = [f"UNSTABLE at {len(unstable)} of {spec.get('points', len(points))} points ("
-               + "; ".join(", ".join(f"{k} = {v}" for k, v in p.items()) for p in unstable[:5])
-               + (" …" if len(unstable) > 5 else "") + "): their backlog keeps growing, so "
-               "their waits and queues hold for this horizon only"] if unstable else []
-    if spec.get("best_unstable"):
-        warning.append("The smallest point meeting the target is met for this horizon only: "
-                       "its backlog keeps growing.")
-    return {"scenarios": blocks, "meta": spec, "instability": warning,
-            "figures": [_figure(plots.plot_sweep(sw, spec, plot_dir, k)) for k in keys],
-            "sweep": {"params": params, "target": target, "best": spec.get("best"),
-                      "labels": [metric_label(m, st, sc) for m, sc, st in keys],
+    warning = [_("UNSTABLE at {n} of {total} points ({points}): their backlog keeps growing, "
+                 "so their waits and queues hold for this horizon only.").format(
+        n=len(unstable), total=spec.get("points", len(points)),
+        points="; ".join(", ".join(" ".join(setting_words(k, v, labels)) for k, v in p.items())
+                         for p in unstable[:5]) + (" …" if len(unstable) > 5 else ""))
+        ] if unstable else []
+    figures = [_figure(plots.plot_sweep(sw, spec, plot_dir, k)) for k in keys]
+    answer = sweep_answer(spec, sw, s)
+    answer["figure"] = figures[0] if figures else None
+    return {"scenarios": blocks, "meta": spec, "instability": warning, "figures": figures[1:],
+            "answer": answer,
+            "sweep": {"params": [setting_words(p, 0, labels)[0] + (
+                          f" ({_(UNITS[p.rsplit('.', 1)[-1]])})"
+                          if p.rsplit(".", 1)[-1] in UNITS else "") for p in params],
+                      "target": target,
+                      "labels": [figure_words(m, st, sc, labels) for m, sc, st in keys],
                       "points": points}}
 
 
-def _instability(runs: list[RunFiles]) -> list[str]:
-    """The stability sentence of each run that is unstable or could not be judged."""
-    return [text for run in runs
-            if (text := stability.describe(run.scenario.name, run.meta.get("stability", {})))]
+def sweep_answer(spec: dict[str, Any], sweep: pd.DataFrame, s: Scenario | None
+                 ) -> dict[str, Any]:
+    """The answer of a sweep: a heading and one sentence (the smallest setting meeting the
+    target, judged on the cautious bound of its confidence interval)."""
+    labels = labels_of(s) if s is not None else {}
+    params, target, best = list(spec["params"]), spec.get("target"), spec.get("best")
+    items = names([field_words(p, labels) for p in params])
+    values = sweep[params[0]]
+    if len(params) == 1 and len(values):
+        items = _("{items} from {low} to {high}").format(items=items, low=fmt(values.min()),
+                                                        high=fmt(values.max()))
+    n = spec.get("replications")
+    title = _("Sweep of {items}: {n} replications").format(items=items, n=n)
+    if s is not None and isinstance(s.clock.warmup_days, int | float):
+        title = _("Sweep of {items}: {scenario}, {period}, {n} replications").format(
+            items=items, scenario=display(s.name, labels), n=n,
+            period=period(s.clock.start, s.clock.warmup_days, s.clock.horizon_days))
+    answer: dict[str, Any] = {"title": title, "sentences": [], "tables": [], "notes": []}
+    key = (target["metric"], target["scope"], target["stat"]) if target else None
+    t = sweep[(sweep["metric"] == key[0]) & (sweep["scope"] == key[1])
+              & (sweep["stat"] == key[2])] if key else sweep.iloc[:0]
+    if key is None or t.empty:
+        answer["sentences"] = [_("No target was given: the chart shows how the figures change "
+                                 "with {items}.").format(items=items)]
+        return answer
+    upper = target["op"] == "<="
+    goal = "{} {} {}".format(figure_words(key[0], key[2], key[1], labels, unit=False),
+                             "≤" if upper else "≥", fmt(target["value"]))
+    if best:
+        for p, v in best.items():
+            t = t[t[p] == v]
+        chosen = t.iloc[0]
+    else:
+        chosen = t.loc[t["ci_high"].idxmin()] if upper else t.loc[t["ci_low"].idxmax()]
+    bound = (_("upper CI bound {x}") if upper else _("lower CI bound {x}")).format(
+        x=fmt(chosen["ci_high" if upper else "ci_low"]))
+    said = [setting_words(p, chosen[p].item() if hasattr(chosen[p], "item") else chosen[p],
+                          labels) for p in params]
+    setting = "; ".join(f"{w}: {v}" for w, v in said)
+    if best and len(params) == 1 and params[0].rsplit(".", 1)[-1] in UNITS:
+        text = _("The smallest {item} meeting “{target}” is {value} ({bound}).").format(
+            item=said[0][0], target=goal, value=said[0][1], bound=bound)
+    elif best:
+        text = _("The smallest setting meeting “{target}” is {setting} ({bound}).").format(
+            target=goal, setting=setting, bound=bound)
+    else:
+        text = _("No setting tried meets “{target}”; the closest, {setting}, reaches "
+                 "{bound}.").format(target=goal, setting=setting, bound=bound)
+    answer["sentences"] = [text]
+    if best and spec.get("best_unstable"):
+        answer["sentences"].append(_("The target is met for this horizon only: at that "
+                                     "setting the backlog keeps growing."))
+    return answer
 
 
+# --- building the file ---------------------------------------------------------------------
 def _is_report(path: Path) -> bool:
     try:
         with path.open("rb") as f:
@@ -234,17 +305,30 @@ def _is_report(path: Path) -> bool:
     return GENERATOR_TAG.encode() in head
 
 
+def environment() -> jinja2.Environment:
+    """The templates with gettext and the language-aware number filters."""
+    env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim.output", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined,
+                             extensions=["jinja2.ext.i18n"])
+    env.install_gettext_callables(i18n._, i18n.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["fmt"] = fmt
+    env.filters["percent"] = i18n.percent
+    env.filters["signed"] = signed
+    return env
+
+
 def build_report(results_dir: Path, out: Path | None = None,
-                 include: Sequence[Path] = ()) -> Path:
+                 include: Sequence[Path] = (), lang: str = "en") -> Path:
     """Write one self-contained ``report.html`` for a run, comparison, sweep, sensitivity,
-    screening or calibration directory.
+    screening or calibration directory, in ``lang`` ('en' or 'vi').
 
     The plots are also written as PNG and SVG under the results directory's ``plots/``.
     ``out`` may name another file; an existing one is replaced only if gatesim wrote it.
     ``include``: analysis directories whose sections a run, comparison or sweep report adds
-    after its key figures (their charts go to this directory's ``plots/``)."""
+    after its answer (their charts go to this directory's ``plots/``)."""
     from gatesim.output import analysis_report  # it builds on this module's helpers
 
+    i18n.check(lang)
     d = Path(results_dir)
     out = Path(out) if out is not None else d / "report.html"
     if out.is_dir():
@@ -259,28 +343,26 @@ def build_report(results_dir: Path, out: Path | None = None,
                            "report takes the sections of analyses")
     analysis_report.check_included(include)
     build = {"run": _run_context, "comparison": _comparison_context, "sweep": _sweep_context}
-    try:
-        if kind in ANALYSES:
-            context = analysis_report.context(d, d / "plots", out.parent)
-        else:
-            context = build[kind](d, d / "plots")
-        validation = _validation(d)
-    except GatesimError:
-        raise
-    except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
-        raise GatesimError(f"{d}: damaged results directory, cannot build its report "
-                           f"({type(exc).__name__}: {str(exc)[:120]})") from None
-    analyses = analysis_report.included(include, d / "plots", out.parent,
-                                        context["meta"] if kind == "comparison" else None)
-    env = jinja2.Environment(loader=jinja2.PackageLoader("gatesim.output", "templates"),
-                             autoescape=True, undefined=jinja2.StrictUndefined)
-    env.filters["fmt"] = fmt
-    template = "analysis.html.j2" if kind in ANALYSES else "report.html.j2"
-    html = env.get_template(template).render(
-        kind=kind, validation=validation, provenance=provenance(context["meta"]),
-        generated=dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-        **{"figures": [], "comparison": None, "sweep": None, "instability": [],
-           "analyses": analyses, **context})
+    with i18n.using(lang):
+        try:
+            if kind in ANALYSES:
+                context = analysis_report.context(d, d / "plots", out.parent)
+            else:
+                context = build[kind](d, d / "plots")
+            validation = _validation(d)
+        except GatesimError:
+            raise
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+            raise GatesimError(f"{d}: damaged results directory, cannot build its report "
+                               f"({type(exc).__name__}: {str(exc)[:120]})") from None
+        analyses = analysis_report.included(include, d / "plots", out.parent,
+                                            context["meta"] if kind == "comparison" else None)
+        template = "analysis.html.j2" if kind in ANALYSES else "report.html.j2"
+        html = environment().get_template(template).render(
+            kind=kind, lang=lang, validation=validation, provenance=provenance(context["meta"]),
+            generated=i18n.datetime(dt.datetime.now()), markup=Markup,
+            **{"figures": [], "comparison": None, "sweep": None, "instability": [],
+               "analyses": analyses, "answer": None, **context})
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")

@@ -200,9 +200,9 @@ def headline(fig: Figure, text: str, size: float = HEAD_PT) -> Text:
 
 
 def legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[str],
-                 size: float = MIN_PT) -> None:
+                 size: float = MIN_PT, title: str | None = None) -> None:
     """One legend under the axes, in as many columns as fit the figure's width (two at
-    least from four entries, their labels wrapped)."""
+    least from four entries, their labels wrapped), under ``title`` if given."""
     if not labels:
         return
     width = 0.96 * fig.get_figwidth()
@@ -216,7 +216,8 @@ def legend_below(fig: Figure, handles: Sequence[Artist], labels: Sequence[str],
         cols = 2
     labels = [wrap(fig, label, width / cols - pad, size) for label in labels]
     fig.legend(handles, labels, loc="outside lower center", ncols=cols, fontsize=size,
-               frameon=False)
+               frameon=False, title=wrap(fig, title, width, size) if title else None,
+               title_fontsize=size)
 
 
 def legend_right(ax: Axes, width: float = 1.9, size: float = MIN_PT) -> None:

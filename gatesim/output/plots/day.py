@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 from gatesim.i18n import _, date, number
 from gatesim.output.plots import names as nm
@@ -21,6 +22,7 @@ from gatesim.output.plots.common import (
     a4,
     headline,
     hour_ticks,
+    legend_below,
     legend_right,
     line_band,
     new_figure,
@@ -107,7 +109,7 @@ def _yards(ax: Axes, run: RunFiles, b: pd.DataFrame, names: nm.Labels) -> None:
     ax.set_ylabel(_("share of slots taken"))
 
 
-def _waits(ax: Axes, run: RunFiles, days: list[dt.date]) -> None:
+def _waits(ax: Axes, run: RunFiles, days: list[dt.date], names: nm.Labels) -> None:
     t = truck_waits(run)
     t = t[np.isin(local_days(run.scenario, t["arrival"]), days)]
     t = t.assign(hod=hour_of_day(run.scenario, t["arrival"]))
@@ -115,7 +117,7 @@ def _waits(ax: Axes, run: RunFiles, days: list[dt.date]) -> None:
     for cls, g in band(per_rep.reset_index(), ["cls", "hod"], "wait_total").groupby(
             "cls", sort=False):
         g = g.sort_values("hod")
-        line_band(ax, g["hod"] + 0.5, g, str(cls))
+        line_band(ax, g["hod"] + 0.5, g, nm.truck_class(str(cls), names))
     title(ax, _("Waiting time by hour of arrival (trucks that left)"))
     ax.set_ylabel(_("mean total wait (h)"))
 
@@ -137,16 +139,19 @@ def figure_typical_day(run: RunFiles) -> Figure:
     _backlog(axes[0], run, b, apart, names)
     _yards(axes[1], run, b, names)
     if has_records:
-        _waits(axes[2], run, days)
-    share = open_share(run.scenario, run.warmup_h, run.horizon_h, set(closed))
-    label = _("%(lane)s on most days") % {"lane": gate_calendar(run.scenario, names)[0]}
+        _waits(axes[2], run, days, names)
+    hours = np.flatnonzero(open_share(run.scenario, run.warmup_h, run.horizon_h, set(closed))
+                           >= 0.5)
     for ax in axes:
-        for h in np.flatnonzero(share >= 0.5):
-            ax.axvspan(h, h + 1, color=OPEN, lw=0, zorder=0, label=label)
+        legend_right(ax)     # the lines; the opening hours once, below
+        for h in hours:
+            ax.axvspan(h, h + 1, color=OPEN, lw=0, zorder=0)
         hour_ticks(ax)
         ax.set_ylim(bottom=0)
-        legend_right(ax)
     axes[-1].set_xlabel(_("hour of day, local time (Hanoi)"))
+    if hours.size:
+        legend_below(fig, [Patch(color=OPEN)], [_("%(lane)s on most days") % {
+            "lane": gate_calendar(run.scenario, names)[0]}])
     headline(fig, _("A typical day: %(days)s days after the warm-up, %(reps)s; %(closed)s") % {
         "days": number(len(days), 0), "reps": replications(int(run.meta["replications"])),
         "closed": closures_text(closed)})

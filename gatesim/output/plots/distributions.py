@@ -52,10 +52,11 @@ def figure_distributions(run: RunFiles) -> Figure:
     """ECDFs of time in the system per truck class (trucks that arrived after the warm-up
     and left)."""
     t = truck_waits(run)
+    names = nm.labels(run.scenario)
     fig, (ax,) = new_figure(WIDE)
     for cls, g in t.groupby("cls", sort=True):
-        ax.ecdf(g["sojourn"], label=_("%(cls)s (n = %(n)s)") % {"cls": cls,
-                                                                "n": number(len(g), 0)})
+        ax.ecdf(g["sojourn"], label=_("%(cls)s (n = %(n)s)") % {
+            "cls": nm.truck_class(str(cls), names), "n": number(len(g), 0)})
     ecdf_axes(ax, cut(t["sojourn"]), _("time in the system (h; axis cut at the 99th "
                                        "percentile)"))
     ax.set_ylabel(_("share of trucks at or below"))

@@ -11,7 +11,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from gatesim.i18n import _, display, number
-from gatesim.output.reader import NAMES, STATS
+from gatesim.output.reader import NAMES
+from gatesim.output.words import FIGURES, STATS
 from gatesim.scenario.labels import LABELLED, labels_of
 from gatesim.scenario.schema import ChooseStep, LaneStep, Scenario, StageStep, Step
 
@@ -44,13 +45,14 @@ def doc_labels(doc: Mapping[str, Any] | None) -> Labels:
 
 
 def metric_name(metric: str) -> str:
-    """'trucks in the system' in the current language."""
-    return _(NAMES[metric][0]) if metric in NAMES else metric.replace("_", " ")
+    """'trucks in the system' in the current language (the report's words)."""
+    name = FIGURES.get(metric, NAMES.get(metric, (metric.replace("_", " "), "")))[0]
+    return _(name)
 
 
 def metric_unit(metric: str) -> str:
     """'trucks', 'h' … in the current language ('' when the metric has none)."""
-    unit = NAMES.get(metric, ("", ""))[1]
+    unit = FIGURES.get(metric, NAMES.get(metric, ("", "")))[1]
     return _(unit) if unit else ""
 
 
@@ -67,6 +69,13 @@ def direction(d: str, names: Labels) -> str:
 def item(name: str, names: Labels) -> str:
     """A yard, stage, lane, road, site or scenario by its display name."""
     return display(name, names)
+
+
+def truck_class(cls: str, names: Labels) -> str:
+    """A truck class 'export fresh' (direction, cargo) as 'Export, fresh fruit' by labels."""
+    d, _space, cargo = cls.partition(" ")
+    return _("%(direction)s, %(cargo)s") % {"direction": direction(d, names),
+                                           "cargo": item(cargo, names)}
 
 
 def station(scope: str, names: Labels) -> str:

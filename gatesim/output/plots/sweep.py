@@ -12,12 +12,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from gatesim.i18n import _
 from gatesim.output.plots import names as nm
 from gatesim.output.plots.common import (
     A4_WIDTH,
     BETTER,
+    MIN_PT,
     WIDE,
     WORSE,
     a4,
@@ -66,7 +68,10 @@ def value_ticks(ax: Axes, values: np.ndarray) -> None:
     numbers(ax.xaxis)
 
 
-def _target(ax: Axes, spec: dict[str, Any], key: Key, x: str, setting: dict[str, Any]) -> None:
+def _target(ax: Axes, spec: dict[str, Any], key: Key, x: str, setting: dict[str, Any],
+            line: Line2D, alone: bool) -> None:
+    """The target line and, on the setting that has it, the smallest value meeting it: a
+    vertical line where the axes has one line (``alone``), else a star on its line."""
     target, best = spec.get("target"), spec.get("best")
     if not target or (target["metric"], target["scope"], target["stat"]) != key:
         return
@@ -75,9 +80,19 @@ def _target(ax: Axes, spec: dict[str, Any], key: Key, x: str, setting: dict[str,
     ax.axhline(target["value"], color="black", ls=":",
                label=_("target %(op)s %(value)s (judged on the CI's %(bound)s bound)") % {
                    "op": op, "value": tick(target["value"]), "bound": bound})
-    if best and all(best.get(p) == v for p, v in setting.items()):
-        ax.axvline(best[x], color=BETTER, lw=2, alpha=0.7,
-                   label=_("smallest meeting it: %(value)s") % {"value": tick(best[x])})
+    if not best or not all(best.get(p) == v for p, v in setting.items()):
+        return
+    label = _("smallest meeting it: %(value)s") % {"value": tick(best[x])}
+    if alone:
+        ax.axvline(best[x], color=BETTER, lw=2, alpha=0.7, label=label)
+    else:
+        xs, ys = np.asarray(line.get_xdata(), float), np.asarray(line.get_ydata(), float)
+        ax.plot(best[x], ys[np.argmin(np.abs(xs - best[x]))], "*", color=BETTER, ms=16,
+                mec="black", mew=0.6, zorder=5, label=label)
+
+
+def _value(v: Any) -> str:
+    return tick(v) if isinstance(v, int | float | np.number) else str(v)
 
 
 @a4
@@ -96,10 +111,13 @@ def figure_sweep(sweep: pd.DataFrame, spec: dict[str, Any], key: Key) -> Figure:
     settings = [dict(zip(others, v if isinstance(v, tuple) else (v,), strict=True))
                 for v, _g in groups]
     words = [", ".join(_("%(param)s = %(value)s") % {"param": parameter(p, doc, names),
-                                                     "value": tick(v) if isinstance(v, int | float)
-                                                     else str(v)} for p, v in s.items())
+                                                     "value": _value(v)} for p, v in s.items())
              for s in settings]
     panels = len(groups) > MAX_LINES
+    heading = None      # one other parameter drawn as lines: its name heads their legend
+    if not panels and len(others) == 1:
+        heading = parameter(others[0], doc, names)
+        words = [_value(v) for s in settings for v in s.values()]
     if panels:
         rows, cols = grid_shape(len(groups), 3)
         fig, axes = new_figure((A4_WIDTH, 1.4 + 1.7 * rows), rows, cols, sharex=True,
@@ -113,7 +131,7 @@ def figure_sweep(sweep: pd.DataFrame, spec: dict[str, Any], key: Key) -> Figure:
         line = line_band(ax, g[x], g, _("estimate with 95 %% CI") % {} if panels or not text
                          else text, **colour)
         line.set_marker("o")
-        _target(ax, spec, key, x, setting)
+        _target(ax, spec, key, x, setting, line, panels or len(groups) == 1)
         if panels:
             title(ax, text, size=9, loc="left")
     used = axes[:len(groups)] if panels else axes
@@ -140,7 +158,16 @@ def figure_sweep(sweep: pd.DataFrame, spec: dict[str, Any], key: Key) -> Figure:
         + (_(" — no value tried meets the target") if missed else ""))
     if missed:
         head.set_color(WORSE)
-    legend_below(fig, *unique_handles(*used))
+    handles, labels = unique_handles(*used)
+    if heading is None:
+        legend_below(fig, handles, labels)
+        return fig
+    lines = [k for k, label in enumerate(labels) if label in words]
+    legend_below(fig, [handles[k] for k in lines], [labels[k] for k in lines], title=heading)
+    rest = [k for k in range(len(labels)) if k not in lines]
+    if rest:
+        axes[0].legend([handles[k] for k in rest], [labels[k] for k in rest], loc="best",
+                       fontsize=MIN_PT, framealpha=0.9)
     return fig
 
 

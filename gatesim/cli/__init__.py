@@ -6,7 +6,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
-from gatesim import interrupts
+from gatesim import i18n, interrupts
 from gatesim.cli.analysis import cmd_calibrate, cmd_sensitivity
 from gatesim.cli.commands import cmd_compare, cmd_report, cmd_run, cmd_sweep, cmd_validate
 from gatesim.cli.parser import parser
@@ -40,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with interrupts.watched():
             try:
                 args = parser().parse_args(argv)
-                return COMMANDS[args.command](args)
+                with i18n.using(args.lang):
+                    return COMMANDS[args.command](args)
             except GatesimError as exc:
                 print(f"gatesim: error: {exc}", file=sys.stderr)
                 return exc.exit_code

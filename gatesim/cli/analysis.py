@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from gatesim.cli.support import (
+    Phases,
     check_options,
     checkpoint_for,
     destination,
@@ -15,71 +18,57 @@ from gatesim.cli.support import (
     say,
 )
 from gatesim.errors import GatesimError
+from gatesim.i18n import _
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """One-at-a-time sensitivity (or Morris screening); --no-report skips the chart."""
-    if args.method == "morris":
-        return cmd_screening(args)
-    from gatesim.experiments.guard import check_work
-    from gatesim.experiments.sensitivity import prepare, sensitivity, summary_text
-    from gatesim.output.reader import metric_label
-    from gatesim.output.writer import write_sensitivity
+    from gatesim.experiments import screening, sensitivity
+    from gatesim.output import writer
 
     check_options(args)
-    plan = prepare(args.scenarios, args.metric, args.replications, args.only, overrides(args))
+    if args.method == "morris":
+        sp = screening.prepare_morris(args.scenarios, args.metric, args.replications,
+                                      args.trajectories, args.levels, args.seed, args.only,
+                                      overrides(args))
+        return _one_at_a_time_or_morris(args, "screening", sp.plan, sp, screening.morris,
+                                        screening.summary_text, writer.write_screening)
+    plan = sensitivity.prepare(args.scenarios, args.metric, args.replications, args.only,
+                               overrides(args))
+    return _one_at_a_time_or_morris(args, "sensitivity", plan, plan, sensitivity.sensitivity,
+                                    sensitivity.summary_text, writer.write_sensitivity)
+
+
+def _one_at_a_time_or_morris(args: argparse.Namespace, kind: str, plan: Any, prepared: Any,
+                             analyse: Callable[..., Any], text: Callable[..., str],
+                             write: Callable[..., Any]) -> int:
+    """Run a prepared sensitivity or screening plan, write it, say its answer."""
+    from gatesim.experiments.guard import check_work
+    from gatesim.output.reader import metric_label
+
+    phases = Phases()
     check_work(list(plan.points.values()), args.replications, args.allow_large)
     executor = executor_for(args)
-    out = args.out or Path("results") / ("sensitivity_" + "_vs_".join(plan.names))
-    with destination(args, out, "sensitivity", list(args.scenarios)) as dest:
+    out = args.out or Path("results") / (f"{kind}_" + "_vs_".join(plan.names))
+    with destination(args, out, kind, list(args.scenarios)) as dest:
         kept = []
 
         def checkpoint(s):  # each point's finished replications, kept until written
             kept.append(checkpoint_for(args, s, dest.path, "none"))
             return kept[-1]
 
-        result = sensitivity(args.scenarios, seed=args.seed, executor=executor, plan=plan,
+        with phases(_("simulating")):
+            result = analyse(args.scenarios, seed=args.seed, executor=executor, plan=prepared,
                              progress=not args.quiet, checkpoints=checkpoint)
-        write_sensitivity(result, dest.path, plots=not args.no_report)
+        with phases(_("writing")):
+            write(result, dest.path, plots=not args.no_report)
         for cp in kept:
             cp.clear()
     m = plan.metric
-    say(args, summary_text(result, metric_label(m.metric, m.stat, m.scope)))
-    say(args, f"results: {out}")
-    report(args, out)
-    return 0
-
-
-
-
-def cmd_screening(args: argparse.Namespace) -> int:
-    """Morris screening: elementary effects of every range at once (SALib)."""
-    from gatesim.experiments.guard import check_work
-    from gatesim.experiments.screening import morris, prepare_morris, summary_text
-    from gatesim.output.reader import metric_label
-    from gatesim.output.writer import write_screening
-
-    check_options(args)
-    sp = prepare_morris(args.scenarios, args.metric, args.replications, args.trajectories,
-                        args.levels, args.seed, args.only, overrides(args))
-    check_work(list(sp.plan.points.values()), args.replications, args.allow_large)
-    out = args.out or Path("results") / ("screening_" + "_vs_".join(sp.plan.names))
-    with destination(args, out, "screening", list(args.scenarios)) as dest:
-        kept = []
-
-        def checkpoint(s):  # each point's finished replications, kept until written
-            kept.append(checkpoint_for(args, s, dest.path, "none"))
-            return kept[-1]
-
-        result = morris(args.scenarios, seed=args.seed, executor=executor_for(args), plan=sp,
-                        progress=not args.quiet, checkpoints=checkpoint)
-        write_screening(result, dest.path, plots=not args.no_report)
-        for cp in kept:
-            cp.clear()
-    m = sp.plan.metric
-    say(args, summary_text(result, metric_label(m.metric, m.stat, m.scope)))
-    say(args, f"results: {out}")
-    report(args, out)
+    say(args, text(result, metric_label(m.metric, m.stat, m.scope)))
+    say(args, _("results: %(path)s") % {"path": out})
+    report(args, out, phases)
+    say(args, phases.line())
     return 0
 
 
@@ -91,6 +80,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from gatesim.output.calibration import write_calibration
 
     check_options(args)
+    phases = Phases()
     if args.budget is not None and args.budget < 1:
         raise GatesimError(f"--budget: got {args.budget}; expected at least 1 candidate")
     plan = prepare(args.scenario, args.targets, args.replications, overrides(args))
@@ -101,13 +91,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         if store.done():
             say(args, f"resuming: {store.done()} measured candidates kept from an "
                       "interrupted calibration")
-        result = calibrate(args.scenario, args.targets, seed=args.seed, plan=plan,
-                           executor=executor_for(args), budget=args.budget,
-                           profile_points=args.profile_points, progress=not args.quiet,
-                           store=store)
-        write_calibration(result, dest.path, plots=not args.no_report)
+        with phases(_("simulating")):
+            result = calibrate(args.scenario, args.targets, seed=args.seed, plan=plan,
+                               executor=executor_for(args), budget=args.budget,
+                               profile_points=args.profile_points, progress=not args.quiet,
+                               store=store)
+        with phases(_("writing")):
+            write_calibration(result, dest.path, plots=not args.no_report)
         store.clear()
     say(args, summary_text(result))
-    say(args, f"results: {out}")
-    report(args, out)
+    say(args, _("results: %(path)s") % {"path": out})
+    report(args, out, phases)
+    say(args, phases.line())
     return 0

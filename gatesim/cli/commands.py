@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from gatesim.cli.support import (
+    Phases,
     check_options,
     checkpoint_for,
     destination,
@@ -17,6 +18,7 @@ from gatesim.cli.support import (
     say,
 )
 from gatesim.errors import GatesimError
+from gatesim.i18n import _
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -59,6 +61,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.scenario is None:
         raise GatesimError("run: give a SCENARIO file (or --check RESULTS_DIR)")
     check_options(args)
+    phases = Phases()
     scenario = load_scenario(args.scenario, overrides(args))
     precision = precision_for(args, scenario)
     records = records_for(args, [scenario])
@@ -67,13 +70,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     with destination(args, out, "run", [args.scenario]) as dest:
         checkpoint = checkpoint_for(args, scenario, dest.path, records)
         try:
-            result = run(scenario, args.replications, args.seed, executor=executor,
-                         precision=precision, progress=not args.quiet, records=records,
-                         checkpoint=checkpoint)
+            with phases(_("simulating")):
+                result = run(scenario, args.replications, args.seed, executor=executor,
+                             precision=precision, progress=not args.quiet, records=records,
+                             checkpoint=checkpoint)
         except ValueError as exc:
             raise GatesimError(str(exc)) from None
         result.meta["scenario_file"] = str(args.scenario)
-        write_run(result, dest.path, records_format=args.records_format)
+        with phases(_("writing")):
+            write_run(result, dest.path, records_format=args.records_format)
         checkpoint.clear()
     m = result.meta
     say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
@@ -87,8 +92,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if m["precision"] and not m["precision"]["achieved"]:
             print(f"  precision not reached after {m['replications']} replications "
                   f"(half-width {m['precision']['half_width_rel']:.1%})")
-    say(args, f"results: {out}")
-    report(args, out)
+    say(args, _("results: %(path)s") % {"path": out})
+    report(args, out, phases)
+    say(args, phases.line())
     return 0
 
 
@@ -113,6 +119,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from gatesim.scenario.loader import load_scenario
 
     check_options(args)
+    phases = Phases()
     scenarios = [load_scenario(p, overrides(args)) for p in args.scenarios]
     for s, path in zip(scenarios, args.scenarios, strict=True):
         if s.name in RESERVED_NAMES:
@@ -128,16 +135,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
             kept.append(checkpoint_for(args, s, dest.path, records))
             return kept[-1]
 
-        c = compare(scenarios, args.replications, args.seed, executor=executor,
-                    progress=not args.quiet, records=records, checkpoints=checkpoint)
+        with phases(_("simulating")):
+            c = compare(scenarios, args.replications, args.seed, executor=executor,
+                        progress=not args.quiet, records=records, checkpoints=checkpoint)
         for result, path in zip(c.results, args.scenarios, strict=True):
             result.meta["scenario_file"] = str(path)
-        write_comparison(c, dest.path, records_format=args.records_format)
+        with phases(_("writing")):
+            write_comparison(c, dest.path, records_format=args.records_format)
         for cp in kept:
             cp.clear()
     say(args, primary_table(c))
-    say(args, f"results: {out}")
-    report(args, out)
+    say(args, _("results: %(path)s") % {"path": out})
+    report(args, out, phases)
+    say(args, phases.line())
     return 0
 
 
@@ -148,6 +158,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from gatesim.scenario.loader import load_scenario
 
     check_options(args)
+    phases = Phases()
     params = [parse_param(p) for p in args.param]
     target = Target.parse(args.target) if args.target else None
     base = load_scenario(args.scenario, overrides(args))
@@ -159,10 +170,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     name = base.name
     out = args.out or Path("results") / f"sweep_{name}"
     with destination(args, out, "sweep", [args.scenario], resume=True) as dest:
-        result = sweep(args.scenario, params, overrides(args), args.replications, args.seed,
-                       executor=executor, target=target, progress=not args.quiet,
-                       store=PointDirectory(dest.path))
-        write_sweep(result, dest.path)
+        with phases(_("simulating")):
+            result = sweep(args.scenario, params, overrides(args), args.replications,
+                           args.seed, executor=executor, target=target,
+                           progress=not args.quiet, store=PointDirectory(dest.path))
+        with phases(_("writing")):
+            write_sweep(result, dest.path)
     m = result.meta
     say(args, f"{name}: {m['points']} points ({m['computed']} computed, "
                f"{m['points'] - m['computed']} reused), {args.replications} replications each")
@@ -179,8 +192,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         say(args, f"UNSTABLE at {len(m['unstable_points'])} of {m['points']} points ({listed}"
                    f"{' …' if len(m['unstable_points']) > 5 else ''}): their waits and queues "
                    "hold for this horizon only")
-    say(args, f"results: {out}")
-    report(args, out)
+    say(args, _("results: %(path)s") % {"path": out})
+    report(args, out, phases)
+    say(args, phases.line())
     return 0
 
 
@@ -214,7 +228,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from gatesim.output.report import build_report
 
-    say(args, f"report: {build_report(args.results, args.out, args.include)}")
+    built = build_report(args.results, args.out, args.include, lang=args.lang)
+    say(args, _("report: %(path)s") % {"path": built})
     return 0
 
 

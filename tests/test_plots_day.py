@@ -132,3 +132,10 @@ def test_the_summary_arrivals_per_day_come_first(closure_run):
     bare = plots.figure_throughput(dataclasses.replace(closure_run, trucks=None, visits=None))
     (stair,) = [p for p in bare.axes[0].patches if p.get_label().startswith("trucks arriving")]
     assert "scenario's arrival rates" in stair.get_label()
+
+
+def test_an_unstable_run_says_so_on_its_typical_day(closure_run):
+    meta = {**closure_run.meta, "stability": {"unstable": True, "growth_per_day": 42.0}}
+    fig = plots.figure_typical_day(dataclasses.replace(closure_run, meta=meta))
+    assert "UNSTABLE: the backlog grows by 42.0 trucks a day" in fig.get_suptitle().replace(
+        "\n", " ")

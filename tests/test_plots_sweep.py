@@ -91,3 +91,19 @@ def test_many_settings_of_a_second_parameter_are_small_multiples(tmp_path):
             if any(line.get_label().startswith("smallest") for line in ax.get_lines())]
     assert best == [fig.axes[2]]
     assert all(ax.get_xlabel() == "front — slots" for ax in fig.axes[-3:])
+
+
+def test_the_best_of_a_setting_drawn_as_lines_is_a_star_on_its_line(tmp_path):
+    df, spec = write_sweep(tmp_path / "sweep")
+    two = pd.concat([df.assign(**{"stages.documents.servers": k}) for k in (2, 3)])
+    spec = {**spec, "params": [SWEEP_PARAM, "stages.documents.servers"],
+            "best": {SWEEP_PARAM: 12, "stages.documents.servers": 3}}
+    fig = plots.figure_sweep(two, spec, plots.sweep_keys(spec)[0])
+    (ax,) = fig.axes
+    (star,) = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    assert star.get_label() == "smallest meeting it: 12"
+    assert list(star.get_xdata()) == [12]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["2", "3"]
+    assert fig.legends[0].get_title().get_text() == "documents — servers"
+    assert not [line for line in ax.get_lines() if line.get_linestyle() == "-"
+                and len(set(line.get_xdata())) == 1]          # no vertical line for all

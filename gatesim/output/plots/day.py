@@ -19,6 +19,7 @@ from gatesim.output.plots.common import (
     A4_WIDTH,
     OPEN,
     TALL,
+    WORSE,
     a4,
     headline,
     hour_ticks,
@@ -61,11 +62,19 @@ def folded(run: RunFiles, ts: pd.DataFrame, days: list[dt.date]) -> pd.DataFrame
 
 
 def closures_text(closed: dict[dt.date, str]) -> str:
-    """'closure days left out: 10 Feb 2024 (Tết closure), …' (the first five)."""
+    """'closure days left out: 10 Feb 2024 – 13 Feb 2024 (Tết closure), …': runs of days with
+    the same note as one span, the first four spans."""
     if not closed:
         return _("no closure days in the period")
-    items = [f"{date(d)} ({note})" if note else date(d) for d, note in list(closed.items())[:5]]
-    more = len(closed) - len(items)
+    spans: list[list] = []
+    for d, note in closed.items():
+        if spans and spans[-1][2] == note and (d - spans[-1][1]).days == 1:
+            spans[-1][1] = d
+        else:
+            spans.append([d, d, note])
+    items = [(date(a) if a == b else f"{date(a)} – {date(b)}") + (f" ({note})" if note else "")
+             for a, b, note in spans[:4]]
+    more = len(spans) - len(items)
     return (_("closure days left out: %(days)s") % {"days": ", ".join(items)}
             + (_(" and %(n)s more") % {"n": more} if more > 0 else ""))
 
@@ -152,7 +161,19 @@ def figure_typical_day(run: RunFiles) -> Figure:
     if hours.size:
         legend_below(fig, [Patch(color=OPEN)], [_("%(lane)s on most days") % {
             "lane": gate_calendar(run.scenario, names)[0]}])
-    headline(fig, _("A typical day: %(days)s days after the warm-up, %(reps)s; %(closed)s") % {
+    head = headline(fig, _("A typical day: %(days)s days after the warm-up, %(reps)s; "
+                           "%(closed)s") % {
         "days": number(len(days), 0), "reps": replications(int(run.meta["replications"])),
-        "closed": closures_text(closed)})
+        "closed": closures_text(closed)} + growing(run))
+    if growing(run):
+        head.set_color(WORSE)
     return fig
+
+
+def growing(run: RunFiles) -> str:
+    """' — the backlog grows by 20 trucks a day: …' for an unstable run, else ''."""
+    stability = run.meta.get("stability") or {}
+    if not stability.get("unstable"):
+        return ""
+    return _(" — UNSTABLE: the backlog grows by %(n)s trucks a day, so each day is worse "
+             "than this profile") % {"n": number(stability.get("growth_per_day"))}

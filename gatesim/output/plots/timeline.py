@@ -16,6 +16,7 @@ from gatesim.output.plots.common import OPEN, RESTRICTED, WARMUP, date_ticks
 from gatesim.output.plots.names import Labels, direction, item
 from gatesim.output.reader import RunFiles
 from gatesim.scenario.calendar import Interval, compile_calendar
+from gatesim.scenario.labels import labels_of
 from gatesim.scenario.schema import Scenario
 
 OVERRIDE_HOURS = 12.0
@@ -92,19 +93,22 @@ def closure_days(s: Scenario) -> dict[dt.date, str]:
     Random stoppages differ by replication and are not known here."""
     first = s.clock.start
     last = first + dt.timedelta(days=s.clock.horizon_days)
+    names = labels_of(s)
     found: dict[dt.date, str] = {}
     for name, cal in s.calendars.items():
         shift = dt.timedelta(hours=cal.clock_offset_h)
         for o in cal.overrides:
             start = dt.datetime.combine(o.start, dt.time()) - shift
             end = dt.datetime.combine(o.end + dt.timedelta(days=1), dt.time()) - shift
-            note = o.note or (_("%(calendar)s closed") % {"calendar": name} if not o.windows
-                              else _("%(calendar)s: other hours") % {"calendar": name})
+            calendar = item(name, names)
+            note = o.note or (_("%(calendar)s closed") % {"calendar": calendar} if not o.windows
+                              else _("%(calendar)s: other hours") % {"calendar": calendar})
             for day in _days_between(max(start, first), min(end, last), OVERRIDE_HOURS - 1e-9):
                 found.setdefault(day, note)
     for name, stoppage in s.stoppages.items():
         for d in stoppage.dated:
-            note = d.note or stoppage.note or _("%(stoppage)s stopped") % {"stoppage": name}
+            note = d.note or stoppage.note or _("%(stoppage)s stopped") % {
+                "stoppage": item(name, names)}
             for day in _days_between(max(d.start, first), min(d.end, last), 0.0):
                 found.setdefault(day, note)
     return dict(sorted(found.items()))

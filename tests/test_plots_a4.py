@@ -10,15 +10,19 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+import gatesim
 from gatesim.i18n import using
-from gatesim.output import plots
+from gatesim.output import plots, reader
 from gatesim.output.morris_plot import figure_morris
 from gatesim.output.plots.common import A4_WIDTH, MIN_PT
 from gatesim.output.tornado import figure_tornado
+from gatesim.output.writer import write_run
+from tests.conftest import ROOT
 from tests.test_plots import KEYS, comparison, run, write_sweep  # noqa: F401  (fixtures)
 from tests.test_plots_overlay import runs  # noqa: F401  (fixture)
 
 LANGS = ["en", "vi"]
+SMART_GATE = ROOT / "scenarios" / "huu_nghi_smart_gate.yaml"
 SLACK = 1.0
 """Pixels a text's box may pass the figure's edge by (anti-aliasing)."""
 
@@ -67,6 +71,27 @@ def test_run_figures_read_at_a4(run, lang):  # noqa: F811
             fig = build()
             try:
                 check(fig)
+            except AssertionError as exc:
+                raise AssertionError(f"{stem}: {exc}") from None
+
+
+@pytest.fixture(scope="module")
+def smart_gate(tmp_path_factory) -> reader.RunFiles:
+    """The shipped smart gate (labelled, 33 stations, 11 yards) for six days, two
+    replications, records of every tenth truck."""
+    s = gatesim.load_scenario(SMART_GATE, overrides=["clock.horizon_days=6"])
+    out = tmp_path_factory.mktemp("smart") / "run"
+    return reader.read_run(write_run(gatesim.run(s, replications=2, seed=5, records="sample"),
+                                     out, xlsx=False))
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_shipped_scenario_reads_at_a4(smart_gate, lang):
+    """Long display names, many yards and stations: nothing sticks out of the page."""
+    with using(lang):
+        for stem, build in plots.run_figures(smart_gate).items():
+            try:
+                check(build())
             except AssertionError as exc:
                 raise AssertionError(f"{stem}: {exc}") from None
 

@@ -80,10 +80,10 @@ def fit_labels(fig: Figure) -> None:
     engine = fig.get_layout_engine()
     if engine is None:
         return
-    engine.execute(fig)   # where the axes end up: a title is no wider than its axes
+    engine.execute(fig)   # where the axes end up: a title or x label no wider than its axes
     for ax in fig.findobj(Axes):
         width = ax.get_window_extent().width / fig.dpi
-        for t in (ax.title, ax._left_title, ax._right_title):
+        for t in (ax.title, ax._left_title, ax._right_title, ax.xaxis.label):
             text = t.get_text()
             if text and max(text_width(fig, line, t.get_fontsize())
                             for line in text.split("\n")) > width:

@@ -13,6 +13,7 @@ from gatesim.output.plots.common import (
     COLOURS,
     a4,
     headline,
+    legend_below,
     new_figure,
     numbers,
 )
@@ -44,7 +45,6 @@ def figure_utilisation(run: RunFiles) -> Figure:
     ax.set_xlabel(_("utilisation (busy time ÷ on-duty server time)"))
     ax.set_ylabel(_("stage or lane side"))
     headline(fig, _("Utilisation per stage and lane — 95 %% error bars") % {})
-    ax.legend(handles=[Patch(color=COLOURS[0], label=_("stage")),
-                       Patch(color=COLOURS[1], label=_("lane side"))],
-              loc="lower right", fontsize=9)
+    legend_below(fig, [Patch(color=COLOURS[0]), Patch(color=COLOURS[1])],
+                 [_("stage"), _("lane side")])
     return fig

@@ -27,7 +27,7 @@ from gatesim.errors import GatesimError
 from gatesim.i18n import _, ngettext
 from gatesim.output import reader
 from gatesim.output.figures import embed, provenance
-from gatesim.output.words import N_, cell, figure_words, flag, fmt, names, small
+from gatesim.output.words import N_, cell, figure_words, flag, fmt, names
 
 ANALYSES = {"sensitivity": "sensitivity.json", "screening": "screening.json",
             "calibration": "calibration.json"}
@@ -395,7 +395,7 @@ def trust(b: dict[str, Any], comparison: dict[str, Any]) -> dict[str, Any]:
                        cell(_("effect beyond the noise?")), cell(_("flips the sign?"))]],
              "rows": [[cell(r["parameter"]), cell(f"{fmt(r['low'])} – {fmt(r['high'])}", "num"),
                        cell(f"{fmt(r['at_low'])} → {fmt(r['at_high'])}", "num"),
-                       cell(small(r["swing"]), "num"),
+                       cell(fmt(r["swing"]), "num"),
                        flag(r["effect_shown"], _("yes"), _("no"), neutral=True),
                        flag(not r["flips"], _("no"), _("yes"))] for r in shown]}
     tail = []

@@ -297,7 +297,7 @@ def describe(s: Scenario) -> dict[str, Any]:
                                                  ("text", _("windows"), False)], calendars),
         _table("routes", _("Routes"), [("name", _("route"), False), ("who", _("trucks"), False),
                                        ("steps", _("steps"), False)], routes)]
-    return {"name": s.name, "title": display(s.name, labels), "description": s.description,
+    return {"name": s.name, "title": s.name, "description": s.description,
             "facts": facts, "tables": [t for t in tables if t["rows"]],
             **{t["id"]: t["rows"] for t in tables}}
 

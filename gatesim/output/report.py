@@ -29,7 +29,7 @@ from markupsafe import Markup
 from gatesim import i18n
 from gatesim.errors import GatesimError, WriteFailed
 from gatesim.experiments.stability import growth
-from gatesim.i18n import _, display
+from gatesim.i18n import _
 from gatesim.output import plots, reader, summary
 from gatesim.output.describe import describe, differences
 from gatesim.output.figures import embed, provenance
@@ -153,7 +153,7 @@ def instability(name: str, stability: dict[str, Any]) -> str | None:
 
 def _instability(runs: list[RunFiles]) -> list[str]:
     return [text for run in runs if (text := instability(
-        display(run.scenario.name, labels_of(run.scenario)), run.meta.get("stability", {})))]
+        run.scenario.name, run.meta.get("stability", {})))]
 
 
 # --- the three kinds of results -----------------------------------------------------------
@@ -184,7 +184,7 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
         for r in sel.to_dict(orient="records"):
             rows.append({**r, "label": figure_words(key[0], key[2], key[1], labels,
                                                     currency=base.currency),
-                         "scenario_name": display(r["scenario"], labels),
+                         "scenario_name": r["scenario"],
                          "verdict": summary.verdict(key[0], r)})
     side = [{"label": figure_words(key[0], key[2], key[1], labels, currency=base.currency),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
@@ -193,7 +193,7 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
                *(_figure(p) for p in plots.plot_overlay(runs, plot_dir))]
     return {"scenarios": blocks, "meta": meta, "figures": figures,
             "instability": _instability(runs), "answer": summary.comparison_answer(runs, cmp),
-            "comparison": {"baseline": display(meta["baseline"], labels), "rows": rows,
+            "comparison": {"baseline": meta["baseline"], "rows": rows,
                            "side": side}}
 
 
@@ -255,7 +255,7 @@ def sweep_answer(spec: dict[str, Any], sweep: pd.DataFrame, s: Scenario | None
     title = _("Sweep of {items}: {n} replications").format(items=items, n=n)
     if s is not None and isinstance(s.clock.warmup_days, int | float):
         title = _("Sweep of {items}: {scenario}, {period}, {n} replications").format(
-            items=items, scenario=display(s.name, labels), n=n,
+            items=items, scenario=s.name, n=n,
             period=period(s.clock.start, s.clock.warmup_days, s.clock.horizon_days))
     answer: dict[str, Any] = {"title": title, "sentences": [], "tables": [], "notes": []}
     key = (target["metric"], target["scope"], target["stat"]) if target else None

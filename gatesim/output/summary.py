@@ -135,7 +135,7 @@ def run_answer(run: RunFiles) -> dict[str, Any]:
     labels = labels_of(s)
     dem = demand(s, _warmup(run))
     title = _("{scenario}, {period}: {n} replications").format(
-        scenario=display(s.name, labels), period=when(run), n=run.meta.get("replications"))
+        scenario=s.name, period=when(run), n=run.meta.get("replications"))
     cleared, wanted = f("throughput_per_day", "system", "mean"), dem.get("system")
     sentences = []
     if wanted:
@@ -173,8 +173,8 @@ def run_answer(run: RunFiles) -> dict[str, Any]:
     return {"title": title, "sentences": [Markup.escape(x) for x in sentences if x],
             "tables": [_flows_table(s, labels, [f], dem), *_places_tables(s, labels, [f])],
             "notes": [_("Demand: the trucks a day the scenario brings on average over these "
-                        "days; cleared: trucks that left after crossing. Hover a cargo for its "
-                        "time budget.")]}
+                        "days; cleared: trucks that left after crossing; peak: the highest count "
+                        "in a replication, averaged over replications.")]}
 
 
 def _yards_sentence(s: Scenario, labels: Labels, f: Figures) -> str:
@@ -302,9 +302,8 @@ def _places_tables(s: Scenario, labels: Labels, runs: list[Figures],
                       cell(_("p95"), "group", span=len(runs))],
                      [cell(_("road"), "label"), *(cell(h, "num") for h in (heads or []) * 2)]]
     return [{"caption": _("Yards: trucks parked, peak against slots"), "head": [yard_head],
-             "rows": yard_rows, "cls": "places",
-             "note": _("Peak: the highest count in a replication, averaged over replications."
-                       ) if yard_rows else ""},
+             "rows": yard_rows, "cls": "places side",
+             "note": ""},
             {"caption": _("Roads: trucks queuing"), "head": road_head, "rows": road_rows,
              "note": "", "cls": "places"}]
 
@@ -320,7 +319,7 @@ def comparison_answer(runs: list[RunFiles], cmp: pd.DataFrame) -> dict[str, Any]
     scenario with the summary block's verdicts, and the tables side by side (A, B, …)."""
     base = runs[0].scenario
     labels = {k: v for run in runs for k, v in labels_of(run.scenario).items()}
-    shown = [display(run.scenario.name, labels) for run in runs]
+    shown = [run.scenario.name for run in runs]  # no label: a site may share the name
     heads = [chr(ord("A") + i) for i in range(len(runs))]
     title = _("{others} vs {baseline}, {period}: {n} replications").format(
         others=names(shown[1:]), baseline=shown[0], period=when(runs[0]),
@@ -340,10 +339,10 @@ def comparison_answer(runs: list[RunFiles], cmp: pd.DataFrame) -> dict[str, Any]
     return {"title": title, "sentences": sentences,
             "tables": [flows, *_places_tables(base, labels, figs, [r.scenario for r in runs],
                                               heads, rows)],
-            "notes": [_("Δ: B − A. Green: better, red: worse, when its 95 % confidence "
-                        "interval excludes 0 (for all trucks and the roads, intervals that hold "
-                        "together over the summary block); hover a value for its interval. "
-                        "Yards: peak / slots.")]}
+            "notes": [_("Δ = B − A; green: better, red: worse, when its 95 % CI excludes 0 "
+                        "(for all trucks and the roads, intervals that hold together); hover a "
+                        "value for its interval. Demand: trucks a day the scenario brings. "
+                        "Yards: peak (the highest count, averaged over replications) / slots.")]}
 
 
 def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str, Any]],
@@ -369,17 +368,22 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
             **ci(r), verdict=_verdict_words(verdict(r["metric"], r))))
     r = row("time_in_system_h", "system", "p95")
     if r:
+        v = verdict(r["metric"], r)
         out.append(_say(_("One truck in twenty spends more than {vb} h with {b}, {va} h with "
-                          "{a} (difference {diff} h, 95 % CI {lo} to {hi}): {verdict}."),
+                          "{a} (difference {diff} h, 95 % CI {lo} to {hi}): {verdict}.") if v
+                        else _("One truck in twenty spends more than {vb} h with {b}, {va} h "
+                               "with {a}: {verdict}."),
                         b=b, a=a, vb=fmt(r["estimate"]), va=fmt(r["baseline_estimate"]),
-                        **ci(r), verdict=_verdict_words(verdict(r["metric"], r))))
+                        **ci(r), verdict=_verdict_words(v)))
     r = row("throughput_per_day", "system", "mean")
     if r:
+        v = verdict(r["metric"], r)
         out.append(_say(_("Of the {demand} trucks arriving a day, {b} clears {vb} and {a} {va} "
-                          "(difference {diff}, 95 % CI {lo} to {hi}): {verdict}."),
+                          "(difference {diff}, 95 % CI {lo} to {hi}): {verdict}.") if v else
+                        _("Of the {demand} trucks arriving a day, {b} clears {vb} and {a} "
+                          "{va}: {verdict}."),
                         b=b, a=a, vb=fmt(r["estimate"]), va=fmt(r["baseline_estimate"]),
-                        demand=fmt(dem.get("system")), **ci(r),
-                        verdict=_verdict_words(verdict(r["metric"], r))))
+                        demand=fmt(dem.get("system")), **ci(r), verdict=_verdict_words(v)))
     queues, quiet = [], []
     for n in s.roads:
         r = row("road_queue", n, "mean")

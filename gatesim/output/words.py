@@ -105,6 +105,8 @@ def fmt(x: Any, digits: int | None = None) -> str:
         return _("yes") if x else _("no")
     if digits is None and float(x).is_integer():
         digits = 0
+    elif digits is None and 0 < abs(x) < 0.01:  # two significant figures, not '0.00'
+        digits = 1 - math.floor(math.log10(abs(x)))
     text = number(x, digits)
     return "−" + text[1:] if text.startswith("-") else text  # a true minus sign
 
@@ -214,7 +216,7 @@ def _plain(v: Any) -> str:
     if isinstance(v, bool):
         return _("yes") if v else _("no")
     if isinstance(v, int | float):
-        return number(v, None if isinstance(v, float) and v != int(v) else 0)
+        return fmt(v)
     return "–" if v is None else str(v)
 
 
@@ -288,8 +290,3 @@ def flag(flag: bool, yes: str, no: str, neutral: bool = False) -> dict[str, Any]
     """A yes/no cell drawn as a coloured flag."""
     return cell(yes if flag else no, "flag " + ("yes" if flag else "neutral" if neutral
                                                  else "no"))
-
-
-def small(x: float) -> str:
-    """fmt, but a small nonzero number keeps two significant figures (not 0.00)."""
-    return f"{x:.2g}" if 0 < abs(x) < 0.01 else fmt(x)

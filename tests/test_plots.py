@@ -15,7 +15,7 @@ from matplotlib.patches import StepPatch
 import gatesim
 from gatesim.output import plots, reader
 from gatesim.output.writer import write_run
-from tests.conftest import SMALL_GATE
+from tests.conftest import SMALL_GATE, TINY
 
 KEYS = reader.primary(gatesim.load_scenario(SMALL_GATE))
 """The small gate's summary block: six system figures, each road's queue mean and p95."""
@@ -286,3 +286,16 @@ def test_run_figures_skip_record_plots_without_records(run):
     assert list(plots.run_figures(bare)) == [s for s in stems
                                              if s not in ("distributions", "waits")]
     assert all(plots.caption(stem) for stem in stems)
+
+
+def test_a_gate_without_lanes_gets_every_figure_but_throughput(tmp_path):
+    """The smallest scenario: one stage, no lane, no calendar (no crossings to count)."""
+    (tmp_path / "tiny.yaml").write_text(TINY, encoding="utf-8")
+    s = gatesim.load_scenario(tmp_path / "tiny.yaml")
+    one = reader.read_run(write_run(gatesim.run(s, replications=2, seed=1), tmp_path / "a",
+                                    xlsx=False))
+    stems = list(plots.run_figures(one))
+    assert "throughput" not in stems and "waits" in stems
+    written(plots.plot_run(one, tmp_path / "plots")[-1])
+    pngs = plots.plot_overlay([one, one], tmp_path / "overlay")
+    assert "overlay_throughput" not in [p.stem for p in pngs]

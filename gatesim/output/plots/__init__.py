@@ -32,7 +32,7 @@ from gatesim.output.plots.overlay_flows import (
 )
 from gatesim.output.plots.params import parameter
 from gatesim.output.plots.sweep import figure_sweep, plot_sweep, sweep_keys
-from gatesim.output.plots.throughput import figure_throughput
+from gatesim.output.plots.throughput import figure_throughput, has_crossings
 from gatesim.output.plots.timeline import closure_days, gate_calendar
 from gatesim.output.plots.utilisation import figure_utilisation
 from gatesim.output.reader import HIGHER_IS_BETTER, LEVELS, RunFiles
@@ -53,14 +53,15 @@ def has_records(run: RunFiles) -> bool:
 
 
 def run_figures(run: RunFiles) -> dict[str, Callable[[], Figure]]:
-    """The plots that apply to a run, by file stem, as builders (the distributions need the
-    per-truck records)."""
+    """The plots that apply to a run, by file stem, as builders (the distributions and waits
+    need the per-truck records, throughput a lane)."""
     figures: dict[str, Callable[[], Figure]] = {m: partial(figure_levels, run, m) for m in LEVELS}
     figures["typical_day"] = partial(figure_typical_day, run)
     if has_records(run):
         figures["distributions"] = partial(figure_distributions, run)
         figures["waits"] = partial(figure_waits, run)
-    figures["throughput"] = partial(figure_throughput, run)
+    if has_crossings(run):
+        figures["throughput"] = partial(figure_throughput, run)
     figures["utilisation"] = partial(figure_utilisation, run)
     return figures
 
@@ -75,7 +76,8 @@ def overlay_figures(runs: list[RunFiles]) -> dict[str, Callable[[], Figure]]:
     figures: dict[str, Callable[[], Figure]] = {
         f"overlay_{m}": partial(figure_overlay_levels, runs, m) for m in LEVELS}
     figures["overlay_typical_day"] = partial(figure_overlay_typical_day, runs)
-    figures["overlay_throughput"] = partial(figure_overlay_throughput, runs)
+    if any(has_crossings(r) for r in runs):
+        figures["overlay_throughput"] = partial(figure_overlay_throughput, runs)
     if all(has_records(r) for r in runs):
         figures["overlay_distributions"] = partial(figure_overlay_distributions, runs)
     figures["overlay_utilisation"] = partial(figure_overlay_utilisation, runs)

@@ -42,8 +42,14 @@ def crossings(run: RunFiles) -> pd.DataFrame:
     dep = ts[(ts["metric"] == "departures") & (ts["hour"] > 0)]
     dep = dep.assign(day=np.ceil(dep["hour"] / 24).astype(int) - 1)
     out = dep.groupby(["scope", "replication", "day"], sort=False)["value"].sum().reset_index()
-    parts = out["scope"].str.rsplit(".", n=1, expand=True)
-    return out.assign(lane=parts[0], direction=parts[1])
+    scope = out["scope"].astype(str)
+    return out.assign(lane=scope.map(lambda sc: sc.rpartition(".")[0]),
+                      direction=scope.map(lambda sc: sc.rpartition(".")[2]))
+
+
+def has_crossings(run: RunFiles) -> bool:
+    """Whether the run has lanes whose crossings were counted (departures by lane side)."""
+    return bool((run.timeseries["metric"] == "departures").any())
 
 
 def day_ticks(ax: Axes, start: dt.datetime, days: int) -> None:

@@ -139,3 +139,16 @@ def test_an_unstable_run_says_so_on_its_typical_day(closure_run):
     fig = plots.figure_typical_day(dataclasses.replace(closure_run, meta=meta))
     assert "UNSTABLE: the backlog grows by 42.0 trucks a day" in fig.get_suptitle().replace(
         "\n", " ")
+
+
+def test_a_run_of_closure_days_only_draws_them_apart(closure_run):
+    doc = {**TINY_CLOSURE, "calendars": {"gate": {**TINY_CLOSURE["calendars"]["gate"],
+                                                  "overrides": [{"start": "2024-01-02",
+                                                                 "end": "2024-01-05",
+                                                                 "windows": []}]}}}
+    run = dataclasses.replace(closure_run, scenario=scenario(doc))
+    days, closed = typical_days(run)
+    assert days == [] and len(closed) == 4
+    fig = plots.figure_typical_day(run)
+    labels = [ln.get_label() for ln in fig.axes[0].get_lines()]
+    assert labels == ["trucks in the system, on closure days", "all roads, on closure days"]

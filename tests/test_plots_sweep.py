@@ -107,3 +107,14 @@ def test_the_best_of_a_setting_drawn_as_lines_is_a_star_on_its_line(tmp_path):
     assert fig.legends[0].get_title().get_text() == "documents — servers"
     assert not [line for line in ax.get_lines() if line.get_linestyle() == "-"
                 and len(set(line.get_xdata())) == 1]          # no vertical line for all
+
+
+def test_values_that_are_words_are_evenly_spaced_in_the_order_tried(tmp_path):
+    df, spec = write_sweep(tmp_path / "sweep", target=None)
+    words = dict(zip([4, 8, 12, 16, 20], ["ql1a", "turn_away", "ql4a", "cn_road", "x"],
+                     strict=True))
+    df = df.assign(**{SWEEP_PARAM: df[SWEEP_PARAM].map(words)})
+    fig = plots.figure_sweep(df, spec, plots.sweep_keys(spec)[0])
+    (ax,) = fig.axes
+    assert list(ax.get_lines()[0].get_xdata()) == [0, 1, 2, 3, 4]
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(words.values())

@@ -17,6 +17,7 @@ from gatesim.i18n import _, date, number
 from gatesim.output.plots import names as nm
 from gatesim.output.plots.common import (
     A4_WIDTH,
+    COLOURS,
     OPEN,
     TALL,
     WORSE,
@@ -82,21 +83,22 @@ def closures_text(closed: dict[dt.date, str]) -> str:
 def _backlog(ax: Axes, run: RunFiles, b: pd.DataFrame, apart: pd.DataFrame | None,
              names: nm.Labels) -> None:
     peaks = []
-    for metric, scope, what in (("in_system", "system", _("in the system")),
-                                ("road_queue", "system", _("on the roads"))):
+    for k, (metric, scope, what) in enumerate((("in_system", "system", _("in the system")),
+                                               ("road_queue", "system", _("on the roads")))):
+        colour = COLOURS[k]
         g = b[(b["metric"] == metric) & (b["scope"] == scope)].sort_values("hod")
-        if g.empty:
-            continue
-        line = line_band(ax, g["hod"], g, nm.scope(run.scenario, metric, scope, names))
-        top = g.iloc[int(np.argmax(g["mean"].to_numpy()))]
-        if top["mean"] > 0:
-            ax.plot(top["hod"], top["mean"], "v", color="black", ms=6)
-            peaks.append(_("%(where)s at %(hour)02d:00") % {"where": what,
-                                                            "hour": int(top["hod"])})
+        if not g.empty:   # (every day measured may be a closure day)
+            line_band(ax, g["hod"], g, nm.scope(run.scenario, metric, scope, names),
+                      color=colour)
+            top = g.iloc[int(np.argmax(g["mean"].to_numpy()))]
+            if top["mean"] > 0:
+                ax.plot(top["hod"], top["mean"], "v", color="black", ms=6)
+                peaks.append(_("%(where)s at %(hour)02d:00") % {"where": what,
+                                                                "hour": int(top["hod"])})
         if apart is not None:
             c = apart[(apart["metric"] == metric) & (apart["scope"] == scope)]
             c = c.sort_values("hod")
-            ax.plot(c["hod"], c["mean"], color=line.get_color(), ls=":", lw=1.5,
+            ax.plot(c["hod"], c["mean"], color=colour, ls=":", lw=1.5,
                     label=_("%(what)s, on closure days") % {
                         "what": nm.scope(run.scenario, metric, scope, names)})
     title(ax, _("Backlog — peaks %(peaks)s (▼)") % {"peaks": ", ".join(peaks) or _("none")})

@@ -105,8 +105,13 @@ def figure_sweep(sweep: pd.DataFrame, spec: dict[str, Any], key: Key) -> Figure:
     doc = spec.get("scenario") or {}
     metric, scope, stat = key
     d = sweep[(sweep["metric"] == metric) & (sweep["scope"] == scope) & (sweep["stat"] == stat)]
-    d = d.assign(**{x: pd.to_numeric(d[x], errors="coerce")}).rename(
-        columns={"estimate": "mean", "ci_low": "low", "ci_high": "high"})
+    d = d.rename(columns={"estimate": "mean", "ci_low": "low", "ci_high": "high"})
+    numeric = pd.to_numeric(d[x], errors="coerce")
+    categories: list[str] = []
+    if numeric.isna().any():   # words (e.g. an overflow road): evenly spaced, in order tried
+        categories = [str(v) for v in dict.fromkeys(d[x])]
+        numeric = d[x].astype(str).map({c: float(k) for k, c in enumerate(categories)})
+    d = d.assign(**{x: numeric})
     groups = list(d.groupby(others, sort=True)) if others else [((), d)]
     settings = [dict(zip(others, v if isinstance(v, tuple) else (v,), strict=True))
                 for v, _g in groups]
@@ -138,7 +143,10 @@ def figure_sweep(sweep: pd.DataFrame, spec: dict[str, Any], key: Key) -> Figure:
     if panels:
         drop_unused(fig, axes, len(groups), cols)
     for ax in used:
-        value_ticks(ax, d[x].to_numpy(dtype=float))
+        if categories:
+            ax.set_xticks(range(len(categories)), categories)
+        else:
+            value_ticks(ax, d[x].to_numpy(dtype=float))
     name, unit, what = nm.metric_name(metric), nm.metric_unit(metric), nm.stat_name(stat)
     ylabel = f"{what} ({unit})" if unit else what
     xlabel = parameter(x, doc, names)

@@ -1,14 +1,11 @@
 """Report sections for the analyses: one-at-a-time sensitivity, Morris screening, calibration.
 
-Each is built from its results directory only (CSV and JSON), like every report, into one
-block the templates render: the answer in plain words first, then its tables and plot, then
-provenance. The same block makes the analysis's own report and, compact, a section of a run
-or comparison report (``gatesim report RESULTS --include DIR``), whose plot is then drawn
-into RESULTS/plots under a unique name so the report stays self-contained. The headline is
-the first line of the analysis's own ``summary_text``: the terminal and the report say the
-same thing. A comparison that includes a sensitivity of its difference B − A also gets a
-short "how far to trust it" table: which ranges move that difference most and which flip
-its sign. Every other word goes through gettext.
+Each is built from its results directory only into one block: the answer in words first (its
+headline the first line of the analysis's own ``summary_text``, as the terminal says it), its
+tables, plot and provenance. The block makes the analysis's own report and a section of a run
+or comparison report (``--include DIR``, its plot drawn into RESULTS/plots under a unique
+name). A comparison including a sensitivity of its difference B − A also gets a short "how
+far to trust it" table: the ranges that flip its sign and those that move it most.
 """
 
 from __future__ import annotations
@@ -74,11 +71,6 @@ def _fit(d: Path) -> pd.DataFrame:
         {"interval_note": ""})
 
 
-def _label(meta: dict[str, Any]) -> str:
-    m = meta["metric"]
-    return reader.metric_label(m["metric"], m["stat"], m["scope"])
-
-
 def _words(meta: dict[str, Any]) -> str:
     """The analysed figure in the report's language."""
     m = meta["metric"]
@@ -101,7 +93,7 @@ def _sensitivity(meta: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     what = _("the difference {answer} in {figure}").format(answer=meta["answer"],
                                                             figure=label) if two else label
     sentences = [_sentence(summary_text(SensitivityResult(table, meta),
-                                        _label(meta)).splitlines()[0])]
+                                        label).splitlines()[0])]
     quiet = sum(not r.effect_shown for r in table.itertuples())
     if quiet and quiet < len(table):  # when none is shown, the headline says so
         sentences.append(_("{n} of {total} ranges show no effect beyond the noise of {reps} "
@@ -148,7 +140,7 @@ def _screening(meta: dict[str, Any], table: pd.DataFrame) -> dict[str, Any]:
     what = _("the difference {answer} in {figure}").format(answer=meta["answer"],
                                                             figure=label) if two else label
     sentences = [_sentence(summary_text(ScreeningResult(table, meta),
-                                        _label(meta)).splitlines()[0])]
+                                        label).splitlines()[0])]
     none = sum(r.mu_star == 0 for r in table.itertuples())
     bends = sum(r.sigma > r.mu_star > 0 for r in table.itertuples())
     if none:

@@ -46,6 +46,7 @@ from gatesim.output.words import (
     setting_words,
     signed,
     value_words,
+    verdict,
 )
 from gatesim.scenario.labels import labels_of
 from gatesim.scenario.loader import validate
@@ -185,7 +186,7 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
             rows.append({**r, "label": figure_words(key[0], key[2], key[1], labels,
                                                     currency=base.currency),
                          "scenario_name": r["scenario"],
-                         "verdict": summary.verdict(key[0], r)})
+                         "verdict": verdict(key[0], r)})
     side = [{"label": figure_words(key[0], key[2], key[1], labels, currency=base.currency),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
                        for b in blocks]} for key in keys]

@@ -25,17 +25,19 @@ from gatesim.output.words import (
     Labels,
     cell,
     fmt,
+    interval,
     money,
     names,
     period,
     scope_words,
     share,
     signed,
+    verdict,
+    verdict_words,
 )
 from gatesim.scenario.labels import labels_of
 from gatesim.scenario.schema import Scenario
 
-HIGHER_IS_BETTER = {"throughput_per_day"}
 Key = tuple[str, str, str]
 
 
@@ -56,30 +58,6 @@ class Figures:
 
     def has(self, key: Key) -> bool:
         return key in self._t
-
-
-def verdict(metric: str, row: dict[str, Any] | None, block: bool = True) -> str:
-    """'better', 'worse' or '' (no difference shown), from the row's interval: the summary
-    block's simultaneous one where the row is in it (and ``block``), else its own 95 %."""
-    if row is None:
-        return ""
-    in_block = block and bool(row.get("in_block"))
-    significant = row["significant_block"] if in_block else row["significant"]
-    if not significant or not math.isfinite(row["diff"]):
-        return ""
-    return "better" if (row["diff"] > 0) == (metric in HIGHER_IS_BETTER) else "worse"
-
-
-def interval(row: dict[str, Any]) -> tuple[float, float]:
-    """The interval a row's verdict is judged on (simultaneous in the summary block)."""
-    if row.get("in_block"):
-        return row["ci_low_block"], row["ci_high_block"]
-    return row["ci_low"], row["ci_high"]
-
-
-def _verdict_words(v: str) -> Markup:
-    text = {"better": _("better"), "worse": _("worse")}.get(v, _("no clear difference"))
-    return Markup('<strong class="{}">{}</strong>').format(v or "same", text)
 
 
 # --- rows: sites, directions, cargo ---------------------------------------------------------
@@ -365,7 +343,7 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
             _("Trucks spend {abs} h less in the system with {b} ({vb} h vs {va} h, "
               "difference {diff} h, 95 % CI {lo} to {hi}): {verdict}."),
             abs=fmt(abs(r["diff"])), b=b, vb=fmt(r["estimate"]), va=fmt(r["baseline_estimate"]),
-            **ci(r), verdict=_verdict_words(verdict(r["metric"], r))))
+            **ci(r), verdict=verdict_words(verdict(r["metric"], r))))
     r = row("time_in_system_h", "system", "p95")
     if r:
         v = verdict(r["metric"], r)
@@ -374,7 +352,7 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
                         else _("One truck in twenty spends more than {vb} h with {b}, {va} h "
                                "with {a}: {verdict}."),
                         b=b, a=a, vb=fmt(r["estimate"]), va=fmt(r["baseline_estimate"]),
-                        **ci(r), verdict=_verdict_words(v)))
+                        **ci(r), verdict=verdict_words(v)))
     r = row("throughput_per_day", "system", "mean")
     if r:
         v = verdict(r["metric"], r)
@@ -383,7 +361,7 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
                         _("Of the {demand} trucks arriving a day, {b} clears {vb} and {a} "
                           "{va}: {verdict}."),
                         b=b, a=a, vb=fmt(r["estimate"]), va=fmt(r["baseline_estimate"]),
-                        demand=fmt(dem.get("system")), **ci(r), verdict=_verdict_words(v)))
+                        demand=fmt(dem.get("system")), **ci(r), verdict=verdict_words(v)))
     queues, quiet = [], []
     for n in s.roads:
         r = row("road_queue", n, "mean")
@@ -394,7 +372,7 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
             continue
         queues.append(_say(_("{road} {va} → {vb} ({verdict})"), road=display(n, labels),
                            va=fmt(r["baseline_estimate"]), vb=fmt(r["estimate"]),
-                           verdict=_verdict_words(verdict("road_queue", r))))
+                           verdict=verdict_words(verdict("road_queue", r))))
     if queues:
         out.append(_say(_("Trucks queuing on the roads, on average: {roads}{quiet}."),
                         roads=Markup(names(queues)), quiet=_("; none on {roads}").format(
@@ -404,7 +382,7 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
                         roads=names(quiet)))
     over = [_say(_("{cargo} {va} → {vb} ({verdict})"), cargo=display(c, labels),
                  va=share(r["baseline_estimate"]), vb=share(r["estimate"]),
-                 verdict=_verdict_words(verdict("over_time_budget", r)))
+                 verdict=verdict_words(verdict("over_time_budget", r)))
             for c in sorted(_budgets(s), key=_budgets(s).__getitem__)
             if (r := row("over_time_budget", c, "share"))]
     if over:
@@ -420,5 +398,5 @@ def _comparison_sentences(s: Scenario, labels: Labels, rows: dict[Key, dict[str,
                         vb=money(r["estimate"], c, big=big),
                         diff=money(r["diff"], c, True, big), lo=money(lo, c, True, big),
                         hi=money(hi, c, True, big),
-                        verdict=_verdict_words(verdict(r["metric"], r))))
+                        verdict=verdict_words(verdict(r["metric"], r))))
     return out

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import yaml
+from markupsafe import Markup
 
 from gatesim.i18n import _, date, display, number, percent
 
@@ -290,3 +291,32 @@ def flag(flag: bool, yes: str, no: str, neutral: bool = False) -> dict[str, Any]
     """A yes/no cell drawn as a coloured flag."""
     return cell(yes if flag else no, "flag " + ("yes" if flag else "neutral" if neutral
                                                  else "no"))
+
+
+# --- verdicts of a comparison's rows --------------------------------------------------------
+HIGHER_IS_BETTER = {"throughput_per_day"}
+
+
+def verdict(metric: str, row: dict[str, Any] | None, block: bool = True) -> str:
+    """'better', 'worse' or '' (no difference shown), from the row's interval: the summary
+    block's simultaneous one where the row is in it (and ``block``), else its own 95 %."""
+    if row is None:
+        return ""
+    in_block = block and bool(row.get("in_block"))
+    significant = row["significant_block"] if in_block else row["significant"]
+    if not significant or not math.isfinite(row["diff"]):
+        return ""
+    return "better" if (row["diff"] > 0) == (metric in HIGHER_IS_BETTER) else "worse"
+
+
+def interval(row: dict[str, Any]) -> tuple[float, float]:
+    """The interval a row's verdict is judged on (simultaneous in the summary block)."""
+    if row.get("in_block"):
+        return row["ci_low_block"], row["ci_high_block"]
+    return row["ci_low"], row["ci_high"]
+
+
+def verdict_words(v: str) -> Markup:
+    """A verdict in words, coloured: better, worse, no clear difference."""
+    text = {"better": _("better"), "worse": _("worse")}.get(v, _("no clear difference"))
+    return Markup('<strong class="{}">{}</strong>').format(v or "same", text)

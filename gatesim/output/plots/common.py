@@ -297,8 +297,8 @@ def date_ticks(ax: Axes, start: dt.datetime, horizon_h: float) -> None:
     fit = max(2, int((0.85 * cell_width(ax) - 0.5) // label))
     first = (24 - start.hour) % 24
     days = max(1.0, (horizon_h - first) / 24)
-    step = 24 * max(1, math.ceil(days / (fit - 1)))
-    ticks = np.arange(first, horizon_h + 1e-9, step)
+    step = 24 * max(1, math.ceil(days / fit))
+    ticks = np.arange(first, horizon_h - 0.05 * horizon_h, step)  # none on the right edge
     ax.set_xticks(ticks, [short_date((start + dt.timedelta(hours=float(h))).date())
                           for h in ticks])
 

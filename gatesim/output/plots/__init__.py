@@ -2,11 +2,12 @@
 demand, utilisation, scenario comparisons (differences and overlays) and capacity sweeps —
 never of a live model.
 
-One concept per module: common.py (style, saving, legends, numbers), names.py and params.py
-(words for things), timeline.py (calendars, days, closures), demand.py, levels.py, day.py,
-distributions.py, throughput.py, utilisation.py, compare.py, overlay.py and
-overlay_flows.py, sweep.py, captions.py. ``figure_*`` builds a Figure; ``save``, ``plot_*``
-write ``<stem>.png`` and ``<stem>.svg``; ``caption(stem)`` says what a figure shows.
+One concept per module: common.py (style, saving, titles and legends that fit, numbers),
+scales.py (bands, dates, hours), names.py and params.py (words for things), timeline.py
+(calendars, days, closures), demand.py, levels.py, day.py, distributions.py, throughput.py,
+utilisation.py, compare.py, overlay.py and overlay_flows.py, sweep.py, captions.py.
+``figure_*`` builds a Figure; ``save``, ``plot_*`` write ``<stem>.png`` and ``<stem>.svg``;
+``caption(stem)`` says what a figure shows.
 """
 
 from __future__ import annotations

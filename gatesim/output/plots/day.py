@@ -23,15 +23,13 @@ from gatesim.output.plots.common import (
     WORSE,
     a4,
     headline,
-    hour_ticks,
     legend_below,
     legend_right,
-    line_band,
     new_figure,
     numbers,
-    replications,
     title,
 )
+from gatesim.output.plots.scales import hour_ticks, line_band, replications
 from gatesim.output.plots.timeline import (
     closure_days,
     gate_calendar,

@@ -19,13 +19,11 @@ from gatesim.output.plots.common import (
     grid_shape,
     headline,
     legend_below,
-    line_band,
     new_figure,
-    replications,
-    time_label,
     title,
     unique_handles,
 )
+from gatesim.output.plots.scales import line_band, replications, time_label
 from gatesim.output.plots.timeline import shade_time
 from gatesim.output.reader import RunFiles, band
 

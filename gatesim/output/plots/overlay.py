@@ -23,20 +23,17 @@ from gatesim.output.plots.common import (
     a4,
     bottom_row,
     capital,
-    date_ticks,
     drop_unused,
     grid_shape,
     headline,
-    hour_ticks,
     legend_below,
-    line_band,
     new_figure,
-    time_label,
     title,
     unique_handles,
 )
 from gatesim.output.plots.day import folded, typical_days
 from gatesim.output.plots.levels import PANEL_H, level_unit
+from gatesim.output.plots.scales import date_ticks, hour_ticks, line_band, time_label
 from gatesim.output.plots.timeline import hour_of_day, local_days, shade_warmup
 from gatesim.output.reader import LEVELS, RunFiles, band, truck_waits
 

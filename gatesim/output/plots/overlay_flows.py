@@ -17,9 +17,7 @@ from gatesim.output.plots.common import (
     DEMAND,
     a4,
     headline,
-    integer_ticks,
     legend_below,
-    line_band,
     new_figure,
     numbers,
     title,
@@ -28,6 +26,7 @@ from gatesim.output.plots.common import (
 from gatesim.output.plots.demand import demand
 from gatesim.output.plots.distributions import cut, ecdf_axes
 from gatesim.output.plots.overlay import colour, look, reps_text, run_labels, scenario_name
+from gatesim.output.plots.scales import integer_ticks, line_band
 from gatesim.output.plots.throughput import crossings, day_ticks, demand_line
 from gatesim.output.plots.timeline import shade_warmup
 from gatesim.output.reader import RunFiles, band, truck_waits

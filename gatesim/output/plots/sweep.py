@@ -29,7 +29,6 @@ from gatesim.output.plots.common import (
     grid_shape,
     headline,
     legend_below,
-    line_band,
     new_figure,
     numbers,
     save,
@@ -38,6 +37,7 @@ from gatesim.output.plots.common import (
     unique_handles,
 )
 from gatesim.output.plots.params import parameter
+from gatesim.output.plots.scales import line_band
 
 Key = tuple[str, str, str]
 MAX_LINES = 4

@@ -21,14 +21,13 @@ from gatesim.output.plots.common import (
     a4,
     capital,
     headline,
-    integer_ticks,
     legend_below,
     new_figure,
-    short_date,
     title,
     unique_handles,
 )
 from gatesim.output.plots.demand import Demand, demand
+from gatesim.output.plots.scales import integer_ticks, short_date
 from gatesim.output.plots.timeline import shade_warmup
 from gatesim.output.reader import RunFiles, band
 

@@ -12,8 +12,9 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from gatesim.i18n import _
-from gatesim.output.plots.common import OPEN, RESTRICTED, WARMUP, date_ticks
+from gatesim.output.plots.common import OPEN, RESTRICTED, WARMUP
 from gatesim.output.plots.names import Labels, direction, item
+from gatesim.output.plots.scales import date_ticks
 from gatesim.output.reader import RunFiles
 from gatesim.scenario.calendar import Interval, compile_calendar
 from gatesim.scenario.labels import labels_of

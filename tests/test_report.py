@@ -271,3 +271,18 @@ def test_report_renders_in_headless_chromium(reports, tmp_path):
         finally:
             browser.close()
     assert errors == []
+
+
+def test_numbers_read_as_a_planner_reads_them():
+    from gatesim.i18n import using
+    from gatesim.output.words import money, share, signed
+
+    assert fmt(2.1e-15) == signed(2.1e-15) == "0"  # float noise of a difference, not 2e-15
+    assert (signed(0.43), signed(-1.4), fmt(0.002), fmt(34.0)) == ("+0.43", "−1.40", "0.0020",
+                                                                  "34")
+    assert (share(0.056), share(0.0), share(0.25)) == ("5.6 %", "0 %", "25 %")
+    assert money(652.1e6, "VND") == "VND 652 million"
+    assert money(51.4e6, "VND", sign=True) == "+VND 51.4 million"
+    assert money(137.0, "VND") == "VND 137"
+    with using("vi"):
+        assert (fmt(1214.2), fmt(6.94), signed(-0.94)) == ("1.214", "6,94", "−0,94")

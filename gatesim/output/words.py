@@ -104,6 +104,8 @@ def fmt(x: Any, digits: int | None = None) -> str:
         return "–" if x is None else x
     if isinstance(x, bool):
         return _("yes") if x else _("no")
+    if abs(x) < 1e-9:  # float noise, e.g. a difference of two equal means
+        x = 0
     if digits is None and float(x).is_integer():
         digits = 0
     elif digits is None and 0 < abs(x) < 0.01:  # two significant figures, not '0.00'

@@ -10,7 +10,7 @@ import yaml
 
 from gatesim import i18n, load_scenario
 from gatesim.output.writer import write_csv
-from gatesim.scenario.labels import labels_of
+from gatesim.scenario.labels import labels_of, title_of
 from gatesim.scenario.uncertain import RangedFloat
 from tests.test_bad_input import SMALL, SMALL_TEXT, assert_names, edit, refused
 
@@ -219,3 +219,18 @@ def test_display_falls_back_from_vi_to_en_to_the_code_name(labelled):
         assert i18n.display("front", labels) == "Export yard"
         assert i18n.display("main", labels) == "main"  # only vi: the code name in English
     assert i18n.display("front") == "front"
+
+
+def test_a_scenario_has_its_own_title_and_a_variant_never_inherits_it(tmp_path, labelled):
+    """A variant is another scenario: titled by its own label, else its name — never by its
+    base's label (a smart-gate variant headed "Hữu Nghị today" would mislabel the answer)."""
+    base = write(tmp_path, labelled.read_text(encoding="utf-8").replace(
+        "name: small_gate", "name: small_gate\nlabel: {vi: Cửa khẩu nhỏ, en: Small gate}"),
+        "small_gate.yaml")
+    s = load_scenario(base)
+    with i18n.using("vi"):
+        assert title_of(s) == "Cửa khẩu nhỏ"
+    assert title_of(s) == "Small gate"
+    variant = load_scenario(write(tmp_path, "extends: small_gate.yaml\nname: variant\n",
+                                  "variant.yaml"))
+    assert variant.label is None and title_of(variant) == "variant"

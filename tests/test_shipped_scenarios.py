@@ -226,6 +226,7 @@ def test_every_item_has_a_vietnamese_and_an_english_label(path):
     unlabelled = [n for n in names if not all(labels.get(n, {}).get(lang, "").strip()
                                               for lang in ("vi", "en"))]
     assert unlabelled == []
+    assert s.label and set(s.label) == {"vi", "en"}  # the scenario's own title, both languages
 
 
 def test_a_parameter_fixed_by_set_drops_its_label_and_the_point_loads(smart):

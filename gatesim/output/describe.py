@@ -14,7 +14,7 @@ from typing import Any
 from gatesim.i18n import _, date, display, ngettext, percent
 from gatesim.i18n import datetime as moment
 from gatesim.output.words import DIRECTIONS, N_, Labels, fmt, names, scope_words
-from gatesim.scenario.labels import labels_of
+from gatesim.scenario.labels import labels_of, title_of
 from gatesim.scenario.resources import factor_refs
 from gatesim.scenario.schema import (
     WEEKDAYS,
@@ -297,7 +297,7 @@ def describe(s: Scenario) -> dict[str, Any]:
                                                  ("text", _("windows"), False)], calendars),
         _table("routes", _("Routes"), [("name", _("route"), False), ("who", _("trucks"), False),
                                        ("steps", _("steps"), False)], routes)]
-    return {"name": s.name, "title": s.name, "description": s.description,
+    return {"name": s.name, "title": title_of(s), "description": s.description,
             "facts": facts, "tables": [t for t in tables if t["rows"]],
             **{t["id"]: t["rows"] for t in tables}}
 

@@ -35,7 +35,7 @@ from gatesim.output.words import (
     verdict,
     verdict_words,
 )
-from gatesim.scenario.labels import labels_of
+from gatesim.scenario.labels import labels_of, title_of
 from gatesim.scenario.schema import Scenario
 
 Key = tuple[str, str, str]
@@ -113,7 +113,7 @@ def run_answer(run: RunFiles) -> dict[str, Any]:
     labels = labels_of(s)
     dem = demand(s, _warmup(run))
     title = _("{scenario}, {period}: {n} replications").format(
-        scenario=s.name, period=when(run), n=run.meta.get("replications"))
+        scenario=title_of(s), period=when(run), n=run.meta.get("replications"))
     cleared, wanted = f("throughput_per_day", "system", "mean"), dem.get("system")
     sentences = []
     if wanted:
@@ -297,7 +297,7 @@ def comparison_answer(runs: list[RunFiles], cmp: pd.DataFrame) -> dict[str, Any]
     scenario with the summary block's verdicts, and the tables side by side (A, B, …)."""
     base = runs[0].scenario
     labels = {k: v for run in runs for k, v in labels_of(run.scenario).items()}
-    shown = [run.scenario.name for run in runs]  # no label: a site may share the name
+    shown = [title_of(run.scenario) for run in runs]
     heads = [chr(ord("A") + i) for i in range(len(runs))]
     title = _("{others} vs {baseline}, {period}: {n} replications").format(
         others=names(shown[1:]), baseline=shown[0], period=when(runs[0]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from typing import Any
 
+from gatesim import i18n
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.uncertain import RangedFloat, RangedInt
 
@@ -50,6 +51,12 @@ def labellable(s: Scenario) -> dict[str, str]:
     out.update(dict.fromkeys(sites_of(s), "site"))
     out.update(dict.fromkeys(s.roads, "road"))
     return out
+
+
+def title_of(s: Scenario) -> str:
+    """The scenario's own display name in the current language (its ``label``), else its
+    name. Not through :func:`labels_of`: a site may share the scenario's name."""
+    return i18n.display(s.name, {s.name: s.label} if s.label else None)
 
 
 def labels_of(s: Scenario) -> dict[str, dict[str, str]]:

@@ -274,6 +274,8 @@ def resolve_document(path: Path, file: str | None = None,
         raise ScenarioError(file, "extends", parent, "an existing scenario file")
     base, sources = resolve_document(parent_path, str(Path(file).parent / parent),
                                      (*_chain, (real, file, parent)))
+    if isinstance(base, dict):  # a variant is another scenario: never the base's title
+        base = {k: v for k, v in base.items() if k != "label"}
     return _merge(base, doc), [(file, doc), *sources]
 
 

@@ -350,6 +350,8 @@ class InitialTrucks(Strict):
 
 class Scenario(Strict):
     name: Name
+    label: Label | None = Field(None, description="the scenario's display name per language "
+                                "(report headings, plot legends)")
     description: str = ""
     clock: Clock
     calendars: dict[Name, Calendar] = Field(default_factory=dict)

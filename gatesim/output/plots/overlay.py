@@ -36,6 +36,7 @@ from gatesim.output.plots.levels import PANEL_H, level_unit
 from gatesim.output.plots.scales import date_ticks, hour_ticks, line_band, time_label
 from gatesim.output.plots.timeline import hour_of_day, local_days, shade_warmup
 from gatesim.output.reader import LEVELS, RunFiles, band, truck_waits
+from gatesim.scenario.labels import title_of
 
 LINESTYLES = ["-", "--", "-.", ":"]
 
@@ -53,8 +54,8 @@ def look(k: int) -> dict[str, Any]:
 
 
 def scenario_name(run: RunFiles) -> str:
-    """A scenario by its name (scenarios carry no display name; a site may share the name)."""
-    return run.scenario.name
+    """A scenario by its display name (its own label, never a site's of the same name)."""
+    return title_of(run.scenario)
 
 
 def run_labels(runs: list[RunFiles]) -> nm.Labels:

@@ -37,8 +37,21 @@ def test_a_run_ends_with_its_timing_line(tmp_path, capsys):
     scenario.write_text(TINY)
     assert cli.main(["run", str(scenario), "-r", "2", "--out", str(tmp_path / "out"),
                      "--no-report"]) == 0
-    last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert last.startswith("done in ") and "simulating" in last and "writing" in last
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("done in ") and "simulating" in lines[-1] and "writing" in lines[-1]
+    assert any(line.startswith("  A truck spends ") for line in lines)  # the answer, in words
+
+
+def test_a_comparison_prints_its_answer_in_sentences_in_the_language_asked(tmp_path, capsys):
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text(TINY)
+    other = tmp_path / "other.yaml"
+    other.write_text("extends: tiny.yaml\nname: other\n")
+    assert cli.main(["compare", str(scenario), str(other), "-r", "2", "--out",
+                     str(tmp_path / "cmp"), "--no-report", "--lang", "vi"]) == 0
+    out = capsys.readouterr().out
+    assert "other so với tiny" in out and "lần lặp" in out and "{" not in out
+    assert out.strip().splitlines()[-1].startswith("xong trong ")
 
 
 def test_help_is_written_for_users():

@@ -16,6 +16,7 @@ from gatesim.cli.support import (
     records_for,
     report,
     say,
+    say_answer,
 )
 from gatesim.errors import GatesimError
 from gatesim.i18n import _
@@ -83,8 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     m = result.meta
     say(args, f"{scenario.name}: {m['replications']} replications, seed {args.seed}, "
                f"{m['trucks_arrived']} trucks, {m['runtime_s']:.1f} s")
+    say_answer(args, out)
     if not args.quiet:
-        print_key_figures(result.summary, scenario.roads)
         if m["warmup"]["method"] == "auto":
             print(f"  warm-up: {m['warmup']['days']} days ({m['warmup']['note']})")
         if text := describe(scenario.name, m["stability"]):
@@ -98,23 +99,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_key_figures(summary, roads: list[str]) -> None:
-    """The summary block of one run (each road's queue apart), with 95 % intervals."""
-    from gatesim.experiments.compare import summary_block
-
-    s = summary.set_index(["metric", "scope", "stat"])
-    for key, label in summary_block(roads).items():
-        if key in s.index:
-            row = s.loc[key]
-            print(f"  {label:30s} {row.estimate:10.2f}  [{row.ci_low:.2f}, {row.ci_high:.2f}]")
-
-
 RESERVED_NAMES = {"plots"}
 """Names a compared scenario may not have: its results directory would mix with the report's."""
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from gatesim.experiments.compare import compare, primary_table
+    from gatesim.experiments.compare import compare
     from gatesim.output.writer import write_comparison
     from gatesim.scenario.loader import load_scenario
 
@@ -144,7 +134,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             write_comparison(c, dest.path, records_format=args.records_format)
         for cp in kept:
             cp.clear()
-    say(args, primary_table(c))
+    say_answer(args, out)
     say(args, _("results: %(path)s") % {"path": out})
     report(args, out, phases)
     say(args, phases.line())

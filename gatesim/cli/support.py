@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gatesim.errors import GatesimError
-from gatesim.i18n import _
+from gatesim.i18n import _, number
 
 
 def overrides(args: argparse.Namespace) -> list[str]:
@@ -41,6 +41,16 @@ def say(args: argparse.Namespace, text: str) -> None:
         print(text)
 
 
+def say_answer(args: argparse.Namespace, out: Path) -> None:
+    """The answer of a run or comparison in sentences, the words of the report's summary."""
+    if args.quiet:
+        return
+    from gatesim.output.report import answer_lines
+
+    for line in answer_lines(out, args.lang):
+        print(line)
+
+
 class Phases:
     """Wall time per phase of a command (simulate, write, report) for its last line."""
 
@@ -64,7 +74,7 @@ class Phases:
 
 
 def _seconds(s: float) -> str:
-    return f"{s:.1f} s" if s < 10 else f"{s:.0f} s"
+    return f"{number(s, 1 if s < 10 else 0)} s"
 
 
 def report(args: argparse.Namespace, out: Path, phases: Phases | None = None) -> None:

@@ -25,7 +25,7 @@ from gatesim.errors import GatesimError
 from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.run import Runner, RunResult, auto_warmup, run, with_warmup
-from gatesim.experiments.stability import describe, growth
+from gatesim.experiments.stability import growth
 from gatesim.experiments.stats import paired_difference
 from gatesim.scenario.schema import Scenario
 
@@ -131,27 +131,3 @@ def compare(scenarios: list[Scenario], replications: int = 10, seed: int = 12345
     meta["stability"] = stable
     return Comparison(results, table[[*COMPARISON_COLUMNS, "baseline_estimate", *BLOCK_COLUMNS,
                                       *STABILITY_COLUMNS]], meta)
-
-
-def primary_table(c: Comparison) -> str:
-    """A terminal table of the primary metrics: baseline, scenario, difference [95 % CI]."""
-    t = c.table.set_index(["metric", "scope", "stat", "scenario"])
-    block = summary_block(c.results[0].scenario.roads)
-    lines = []
-    for other in c.names[1:]:
-        lines.append(f"{other} vs {c.names[0]} (common random numbers; the intervals of these "
-                     f"{len(block)} figures hold together, Bonferroni):")
-        lines.append(f"  {'':30s} {'baseline':>10s} {'scenario':>10s} "
-                     f"{'difference [simultaneous CI]':>30s}")
-        for (metric, scope, stat), label in block.items():
-            if (metric, scope, stat, other) not in t.index:
-                continue
-            row = t.loc[(metric, scope, stat, other)]
-            ci = f"{row['diff']:+.2f} [{row.ci_low_block:+.2f}, {row.ci_high_block:+.2f}]"
-            mark = " *" if row.significant_block else ""
-            lines.append(f"  {label:30s} {row.baseline_estimate:10.2f} {row.estimate:10.2f} "
-                         f"{ci:>30s}{mark}")
-    lines.append("  * the interval excludes 0: a significant difference")
-    lines += [f"  {text}" for r in c.results
-              if (text := describe(r.scenario.name, r.meta["stability"]))]
-    return "\n".join(lines)

@@ -87,9 +87,10 @@ class RunFiles:
         return self.scenario.clock.horizon_days * 24
 
 
-def read_run(path: Path) -> RunFiles:
+def read_run(path: Path, records: bool = True) -> RunFiles:
     """Read a run directory (summary.json, summary.csv, the hourly series, optional records);
-    the series and records from Parquet or CSV, whichever is there (tables.py)."""
+    the series and records from Parquet or CSV, whichever is there (tables.py).
+    ``records=False`` leaves the per-truck records unread (None), for the figures alone."""
     path = Path(path)
     doc = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     meta = {k: v for k, v in doc.items() if k not in ("summary", "replication_values")}
@@ -98,7 +99,8 @@ def read_run(path: Path) -> RunFiles:
     if timeseries is None:
         raise FileNotFoundError(f"{path}: no timeseries.parquet or timeseries.csv")
     return RunFiles(path, meta, scenario, pd.read_csv(path / "summary.csv"), timeseries,
-                    read_table(path, "trucks"), read_table(path, "visits"))
+                    read_table(path, "trucks") if records else None,
+                    read_table(path, "visits") if records else None)
 
 
 def band(df: pd.DataFrame, by: list[str], value: str = "value") -> pd.DataFrame:

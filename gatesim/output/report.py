@@ -164,18 +164,42 @@ def _run_context(d: Path, plot_dir: Path) -> dict[str, Any]:
             "instability": _instability([run]), "answer": summary.run_answer(run)}
 
 
-def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
+def _compared(d: Path, records: bool = True
+              ) -> tuple[dict[str, Any], pd.DataFrame, list[RunFiles]]:
+    """A comparison directory's comparison.json, its comparison.csv rows of the scenarios
+    other than the baseline (flags as booleans) and its runs, baseline first."""
     meta = json.loads((d / "comparison.json").read_text(encoding="utf-8"))
     cmp = reader.with_block_columns(pd.read_csv(d / "comparison.csv"))
-    names_ = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
-    runs = [reader.read_run(d / n) for n in names_]
-    blocks = [_scenario_block(run, None) for run in runs]  # one set of charts, overlaid
-    for block in blocks[1:]:
-        block["differences"] = differences(blocks[0]["describe"], block["describe"])
     cmp = cmp[cmp["scenario"] != meta["baseline"]].assign(
         significant=lambda c: reader.as_bool(c["significant"]),
         significant_block=lambda c: reader.as_bool(c["significant_block"]),
         in_block=lambda c: reader.as_bool(c["in_block"]) if "in_block" in c else True)
+    names_ = [meta["baseline"], *(n for n in meta["scenarios"] if n != meta["baseline"])]
+    return meta, cmp, [reader.read_run(d / n, records) for n in names_]
+
+
+def answer_lines(results_dir: Path, lang: str = "en") -> list[str]:
+    """The answer of a run or comparison as plain lines (heading, then its sentences), the
+    same words as the report's summary block, for the terminal."""
+    d = Path(results_dir)
+    with i18n.using(lang):
+        kind = kind_of(d)
+        if kind == "run":
+            answer = summary.run_answer(reader.read_run(d, records=False))
+        elif kind == "comparison":
+            _, cmp, runs = _compared(d, records=False)
+            answer = summary.comparison_answer(runs, cmp)
+        else:
+            return []
+    return [Markup(answer["title"]).striptags(),
+            *(f"  {Markup(s).striptags()}" for s in answer["sentences"])]
+
+
+def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
+    meta, cmp, runs = _compared(d)
+    blocks = [_scenario_block(run, None) for run in runs]  # one set of charts, overlaid
+    for block in blocks[1:]:
+        block["differences"] = differences(blocks[0]["describe"], block["describe"])
     labels = {k: v for run in runs for k, v in labels_of(run.scenario).items()}
     base = runs[0].scenario
     rows = []

@@ -91,3 +91,26 @@ def test_plot_overlay_writes_every_figure(runs, tmp_path):
     for png in pngs:
         written(png)
         assert plots.caption(png.stem)
+
+
+def out_of_view(fig) -> list[str]:
+    """Lines drawn beyond their axes' limits (a limit set before a panel sharing the scale
+    drew larger values hid them: the import panel of the default comparison came out empty)."""
+    import numpy as np
+
+    hidden = []
+    for ax in fig.axes:
+        low, high = sorted(ax.get_ylim())  # a bar chart of stations runs top-down
+        pad = 1e-9 * max(1.0, abs(high))
+        for line in ax.get_lines():
+            y = np.asarray(line.get_ydata(), dtype=float)
+            y = y[np.isfinite(y)]
+            if y.size and (y.max() > high + pad or y.min() < low - pad):
+                hidden.append(f"{ax.get_title(loc='left') or ax.get_title()}: "
+                              f"{line.get_label()} reaches {y.max():g} > {high:g}")
+    return hidden
+
+
+def test_no_line_is_drawn_out_of_view(runs):
+    for stem, build in {**plots.overlay_figures(runs), **plots.run_figures(runs[0])}.items():
+        assert out_of_view(build()) == [], stem

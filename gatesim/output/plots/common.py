@@ -97,6 +97,13 @@ def new_figure(size: tuple[float, float] = WIDE, rows: int = 1, cols: int = 1,
     return fig, axes
 
 
+def floor_at_zero(axes: list[Axes]) -> None:
+    """Counts start at 0. Called once every panel is drawn: setting a limit stops autoscaling,
+    so on axes sharing a scale an earlier call cut off the larger values drawn after it."""
+    for ax in axes:
+        ax.set_ylim(bottom=0)
+
+
 def blank(size: tuple[float, float]) -> Figure:
     """An empty constrained-layout figure on the Agg canvas."""
     fig = Figure(figsize=size, layout="constrained")

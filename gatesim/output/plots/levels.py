@@ -16,6 +16,7 @@ from gatesim.output.plots.common import (
     bottom_row,
     capital,
     drop_unused,
+    floor_at_zero,
     grid_shape,
     headline,
     legend_below,
@@ -85,7 +86,7 @@ def figure_levels(run: RunFiles, metric: str) -> Figure:
             capacity_line(ax, run, sc)
         shade_time(ax, run, names, hours=False)
         title(ax, nm.scope(run.scenario, metric, sc, names), loc="left")
-        ax.set_ylim(bottom=0)
+    floor_at_zero(axes)  # after every panel is drawn: the shared scale holds the largest
     drop_unused(fig, axes, len(scopes), cols)
     fig.supylabel(level_unit(metric))
     for ax in bottom_row(axes, len(scopes), cols):

@@ -24,6 +24,7 @@ from gatesim.output.plots.common import (
     bottom_row,
     capital,
     drop_unused,
+    floor_at_zero,
     grid_shape,
     headline,
     legend_below,
@@ -125,10 +126,10 @@ def figure_overlay_levels(runs: list[RunFiles], metric: str) -> Figure:
                 ax.axhline(y.slots, color=colour(k), ls=":", lw=1.0,
                            label=_("number of slots (dotted)"))
         time_axis(ax, runs)
-        ax.set_ylim(bottom=0)
         if len(scopes) > 1:
             title(ax, nm.road(scope, names) if metric == "road_queue" else nm.item(scope, names)
                   if metric == "yard_occupancy" else nm.metric_name(metric), loc="left")
+    floor_at_zero(axes)  # after every panel is drawn: the shared scale holds the largest
     drop_unused(fig, axes, len(scopes), cols)
     if len(scopes) > 1:
         fig.supylabel(level_unit(metric))

@@ -16,6 +16,7 @@ from gatesim.output.plots.common import (
     A4_WIDTH,
     DEMAND,
     a4,
+    floor_at_zero,
     headline,
     legend_below,
     new_figure,
@@ -63,10 +64,10 @@ def figure_overlay_throughput(runs: list[RunFiles]) -> Figure:
         shade_warmup(ax, runs[0], scale=1 / 24, left=-0.5)
         day_ticks(ax, runs[0].scenario.clock.start, days)
         integer_ticks(ax.yaxis)
-        ax.set_ylim(bottom=0)
         ax.set_ylabel(_("trucks per day"))
         title(ax, _("%(direction)s: crossings per day, all lanes") % {
             "direction": nm.direction(direction, names).capitalize()}, loc="left")
+    floor_at_zero(axes)  # after both directions are drawn: the shared scale holds both
     axes[-1].set_xlabel(_("simulated day (24 h from the start hour), %(year)s") % {
         "year": runs[0].scenario.clock.start.year})
     legend_below(fig, *unique_handles(*axes))

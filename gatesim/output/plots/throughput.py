@@ -20,6 +20,7 @@ from gatesim.output.plots.common import (
     DEMAND,
     a4,
     capital,
+    floor_at_zero,
     headline,
     legend_below,
     new_figure,
@@ -100,10 +101,10 @@ def figure_throughput(run: RunFiles) -> Figure:
         shade_warmup(ax, run, scale=1 / 24, left=-0.5)
         day_ticks(ax, run.scenario.clock.start, days)
         integer_ticks(ax.yaxis)
-        ax.set_ylim(bottom=0)
         ax.set_ylabel(_("trucks per day"))
         title(ax, _("%(direction)s: crossings by lane and trucks arriving") % {
             "direction": capital(nm.direction(direction, names))}, loc="left")
+    floor_at_zero(axes)
     axes[-1].set_xlabel(_("simulated day (24 h from the start hour), %(year)s") % {
         "year": run.scenario.clock.start.year})
     legend_below(fig, *unique_handles(*axes))

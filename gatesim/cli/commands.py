@@ -105,6 +105,7 @@ RESERVED_NAMES = {"plots"}
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from gatesim.experiments.compare import compare
+    from gatesim.experiments.stability import describe
     from gatesim.output.writer import write_comparison
     from gatesim.scenario.loader import load_scenario
 
@@ -135,6 +136,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         for cp in kept:
             cp.clear()
     say_answer(args, out)
+    for result in c.results:  # an unstable scenario's figures hold for this horizon only
+        if text := describe(result.scenario.name, result.meta["stability"]):
+            say(args, f"  {text}")
     say(args, _("results: %(path)s") % {"path": out})
     report(args, out, phases)
     say(args, phases.line())
@@ -169,13 +173,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     m = result.meta
     say(args, f"{name}: {m['points']} points ({m['computed']} computed, "
                f"{m['points'] - m['computed']} reused), {args.replications} replications each")
-    if target is not None:
-        best = m["best"]
-        goal = f"{target.metric}/{target.scope}/{target.stat} {target.op} {target.value:g}"
-        found = ", ".join(f"{k} = {v}" for k, v in best.items()) if best else "none in the grid"
-        caveat = (" — met for this horizon only: the backlog at this point keeps growing"
-                  if m["best_unstable"] else "")
-        say(args, f"smallest point meeting {goal} (judged on the 95 % CI): {found}{caveat}")
+    say_answer(args, out)
     if m["unstable_points"]:
         listed = "; ".join(", ".join(f"{k} = {v}" for k, v in p.items())
                            for p in m["unstable_points"][:5])

@@ -48,7 +48,7 @@ from gatesim.output.words import (
     value_words,
     verdict,
 )
-from gatesim.scenario.labels import labels_of
+from gatesim.scenario.labels import labels_of, title_of
 from gatesim.scenario.loader import validate
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.sources import sources
@@ -179,8 +179,8 @@ def _compared(d: Path, records: bool = True
 
 
 def answer_lines(results_dir: Path, lang: str = "en") -> list[str]:
-    """The answer of a run or comparison as plain lines (heading, then its sentences), the
-    same words as the report's summary block, for the terminal."""
+    """The answer of a run, comparison or sweep as plain lines (heading, then its sentences),
+    the same words as the report's summary block, for the terminal."""
     d = Path(results_dir)
     with i18n.using(lang):
         kind = kind_of(d)
@@ -189,6 +189,11 @@ def answer_lines(results_dir: Path, lang: str = "en") -> list[str]:
         elif kind == "comparison":
             _, cmp, runs = _compared(d, records=False)
             answer = summary.comparison_answer(runs, cmp)
+        elif kind == "sweep":
+            spec = json.loads((d / "sweep.json").read_text(encoding="utf-8"))
+            s = validate(spec["scenario"], str(d / "sweep.json")) if spec.get("scenario") \
+                else None
+            answer = sweep_answer(spec, pd.read_csv(d / "sweep.csv"), s)
         else:
             return []
     return [Markup(answer["title"]).striptags(),
@@ -280,7 +285,7 @@ def sweep_answer(spec: dict[str, Any], sweep: pd.DataFrame, s: Scenario | None
     title = _("Sweep of {items}: {n} replications").format(items=items, n=n)
     if s is not None and isinstance(s.clock.warmup_days, int | float):
         title = _("Sweep of {items}: {scenario}, {period}, {n} replications").format(
-            items=items, scenario=s.name, n=n,
+            items=items, scenario=title_of(s), n=n,
             period=period(s.clock.start, s.clock.warmup_days, s.clock.horizon_days))
     answer: dict[str, Any] = {"title": title, "sentences": [], "tables": [], "notes": []}
     key = (target["metric"], target["scope"], target["stat"]) if target else None

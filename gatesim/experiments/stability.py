@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from gatesim.i18n import _, number
+
 
 def growth(stability: dict[str, Any]) -> float:
     g = stability.get("growth_per_day")
@@ -21,9 +23,14 @@ def describe(name: str, stability: dict[str, Any]) -> str | None:
     unstable = stability.get("unstable")
     g = growth(stability)
     if unstable:
-        return (f"{name} is UNSTABLE: its backlog grows by {g:,.1f} trucks a day, so its waits "
-                "and queues hold for this horizon only (a longer run gives larger ones)")
+        return _("%(name)s is UNSTABLE: its backlog grows by %(growth)s trucks a day, so its "
+                 "waits and queues hold for this horizon only (a longer run gives larger "
+                 "ones)") % {"name": name, "growth": number(g, 1)}
     if unstable is None:
-        rate = f" (the backlog changed by {g:+,.1f} trucks a day)" if math.isfinite(g) else ""
-        return f"{name}: stability could not be judged: {stability.get('note', '')}{rate}"
+        text = _("%(name)s: stability could not be judged: %(note)s") % {
+            "name": name, "note": stability.get("note", "")}
+        if math.isfinite(g):
+            text += _(" (the backlog changed by %(growth)s trucks a day)") % {
+                "growth": ("+" if g > 0 else "") + number(g, 1)}
+        return text
     return None

@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from gatesim.experiments.calibrate import CHI2_95, CalibrationResult
+from gatesim.i18n import _
 from gatesim.output.destination import GENERATOR
 from gatesim.output.excel import write_xlsx
 from gatesim.output.plots import COLOURS, save
@@ -132,15 +133,15 @@ def figure_profiles(result: CalibrationResult) -> Figure:
         prof = result.profile[result.profile.parameter == row.parameter]
         stable = prof[~prof.unstable.astype(bool)]
         ax.plot(stable["value"], stable["objective"], "o-", color=COLOURS[0], ms=4,
-                label="profile (others re-fitted)")
+                label=_("profile (others re-fitted)"))
         bad = prof[prof.unstable.astype(bool)]
         if len(bad):
             ax.plot(bad["value"], bad["objective"], "x", color=COLOURS[3], ms=6,
-                    label="backlog grows (refused)")
+                    label=_("backlog grows (refused)"))
         ax.axhline(smin + CHI2_95, color="#555555", lw=0.8, ls="--",
                    label=f"minimum + {CHI2_95:.2f}")
         ax.axvspan(row.interval_low, row.interval_high, color=COLOURS[2], alpha=0.15,
-                   label="95 % interval")
+                   label=_("95 % interval"))
         ax.axvline(row.fitted, color=COLOURS[2], lw=1.2, label=f"fit {row.fitted:.4g}")
         ax.axvline(row.start, color=COLOURS[1], lw=1, ls=":", label=f"was {row.start:.4g}")
         top = max(float(stable["objective"].min()) + 6 * CHI2_95, smin + 2 * CHI2_95) \
@@ -148,7 +149,7 @@ def figure_profiles(result: CalibrationResult) -> Figure:
         ax.set_ylim(0, top)
         ax.set_xlim(row.low, row.high)
         ax.set_xlabel(row.parameter)
-        ax.set_ylabel("Σ((sim − reported)/half-band)²")
+        ax.set_ylabel(_("Σ((sim − reported)/half-band)²"))
         ax.legend(fontsize=7, loc="upper right")
     fig.suptitle(f"Calibration of {result.meta.get('scenario', '')}: profile of each fitted "
                  "parameter", fontsize=10)

@@ -55,6 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from gatesim.experiments.run import run
     from gatesim.experiments.stability import describe
     from gatesim.output.writer import write_run
+    from gatesim.scenario.labels import title_of
     from gatesim.scenario.loader import load_scenario
 
     if args.check is not None:
@@ -88,7 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.quiet:
         if m["warmup"]["method"] == "auto":
             print(f"  warm-up: {m['warmup']['days']} days ({m['warmup']['note']})")
-        if text := describe(scenario.name, m["stability"]):
+        if text := describe(title_of(scenario), m["stability"]):
             print(f"  {text}")
         if m["precision"] and not m["precision"]["achieved"]:
             print(f"  precision not reached after {m['replications']} replications "
@@ -107,6 +108,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from gatesim.experiments.compare import compare
     from gatesim.experiments.stability import describe
     from gatesim.output.writer import write_comparison
+    from gatesim.scenario.labels import title_of
     from gatesim.scenario.loader import load_scenario
 
     check_options(args)
@@ -137,7 +139,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             cp.clear()
     say_answer(args, out)
     for result in c.results:  # an unstable scenario's figures hold for this horizon only
-        if text := describe(result.scenario.name, result.meta["stability"]):
+        if text := describe(title_of(result.scenario), result.meta["stability"]):
             say(args, f"  {text}")
     say(args, _("results: %(path)s") % {"path": out})
     report(args, out, phases)

@@ -154,7 +154,7 @@ def instability(name: str, stability: dict[str, Any]) -> str | None:
 
 def _instability(runs: list[RunFiles]) -> list[str]:
     return [text for run in runs if (text := instability(
-        run.scenario.name, run.meta.get("stability", {})))]
+        title_of(run.scenario), run.meta.get("stability", {})))]
 
 
 # --- the three kinds of results -----------------------------------------------------------
@@ -205,6 +205,7 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
     blocks = [_scenario_block(run, None) for run in runs]  # one set of charts, overlaid
     for block in blocks[1:]:
         block["differences"] = differences(blocks[0]["describe"], block["describe"])
+    titles = {run.scenario.name: title_of(run.scenario) for run in runs}
     labels = {k: v for run in runs for k, v in labels_of(run.scenario).items()}
     base = runs[0].scenario
     rows = []
@@ -214,16 +215,18 @@ def _comparison_context(d: Path, plot_dir: Path) -> dict[str, Any]:
         for r in sel.to_dict(orient="records"):
             rows.append({**r, "label": figure_words(key[0], key[2], key[1], labels,
                                                     currency=base.currency),
-                         "scenario_name": r["scenario"],
+                         "scenario_name": titles[r["scenario"]],
                          "verdict": verdict(key[0], r)})
     side = [{"label": figure_words(key[0], key[2], key[1], labels, currency=base.currency),
              "cells": [next((f for f in b["key_figures"] if f["key"] == key), None)
                        for b in blocks]} for key in keys]
-    figures = [_figure(plots.plot_comparison(cmp, meta["baseline"], keys, plot_dir)),
+    shown = cmp.assign(scenario=cmp["scenario"].map(titles))  # display names on the chart
+    figures = [_figure(plots.plot_comparison(shown, titles[meta["baseline"]], keys, plot_dir,
+                                             labels)),
                *(_figure(p) for p in plots.plot_overlay(runs, plot_dir))]
     return {"scenarios": blocks, "meta": meta, "figures": figures,
             "instability": _instability(runs), "answer": summary.comparison_answer(runs, cmp),
-            "comparison": {"baseline": meta["baseline"], "rows": rows,
+            "comparison": {"baseline": titles[meta["baseline"]], "rows": rows,
                            "side": side}}
 
 

@@ -29,8 +29,9 @@ def line_band(ax: Axes, x: Any, g: pd.DataFrame, label: str, **line: Any) -> Lin
 
 def replications(n: int) -> str:
     """'mean of 3 replications, 95 % band' in the current language."""
-    return i18n.ngettext("%(n)s replication", "mean of %(n)s replications, 95 %% band",
-                         n) % {"n": n}
+    if n == 1:
+        return i18n._("one replication")
+    return i18n._("mean of %(n)s replications, 95 %% band") % {"n": n}
 
 
 def short_date(d: dt.date) -> str:

@@ -93,6 +93,17 @@ def number(x: float | int | None, digits: int | None = None) -> str:
     return babel_numbers.format_decimal(x, format=pattern, locale=_LOCALE[language()])
 
 
+def significant(x: float | None, digits: int = 3) -> str:
+    """A number to ``digits`` significant figures (whole from 10**digits on, with grouping),
+    in the current language's format; '—' when missing."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    if x == 0 or abs(x) >= 10 ** digits:
+        return number(x, 0)
+    return babel_numbers.format_decimal(x, format="@" + "#" * (digits - 1),
+                                        locale=_LOCALE[language()])
+
+
 def percent(share: float | None, digits: int = 0) -> str:
     """A share (0.25) as a percentage in the current language ('25 %' / '25%')."""
     if share is None or not math.isfinite(share):

@@ -60,3 +60,16 @@ def test_help_is_written_for_users():
     assert text.startswith("usage: gatesim")
     assert "Simulate cargo trucks" in text and "examples:" in text and "--lang vi" in text
     assert all(len(line) <= 100 for line in text.splitlines())
+
+
+def test_numbers_and_dates_in_each_language():
+    import datetime as dt
+
+    from gatesim import i18n
+
+    with i18n.using("vi"):
+        assert [i18n.number(1234.5, 1), i18n.significant(0.012345), i18n.significant(19.33),
+                i18n.significant(1234.5), i18n.date(dt.date(2024, 8, 22))] == [
+            "1.234,5", "0,0123", "19,3", "1.234", "22/08/2024"]
+    assert [i18n.number(1234.5, 1), i18n.significant(0.5), i18n.significant(0),
+            i18n.date(dt.date(2024, 8, 22))] == ["1,234.5", "0.5", "0", "22 Aug 2024"]

@@ -32,6 +32,7 @@ from gatesim.experiments.checkpoint import Checkpoint
 from gatesim.experiments.executors import Executor, LocalExecutor
 from gatesim.experiments.sensitivity import Plan, evaluate, provenance, setup
 from gatesim.experiments.stats import t_interval
+from gatesim.i18n import _, significant
 from gatesim.scenario.moves import is_integral, joint_settings
 from gatesim.scenario.schema import Scenario
 from gatesim.scenario.uncertain import Parameter
@@ -212,23 +213,28 @@ def _table(sp: ScreeningPlan, si: Any, n: int) -> pd.DataFrame:
 
 
 def _g(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+    return significant(x, 3)
 
 
 def summary_text(result: ScreeningResult, label: str) -> str:
     """The terminal answer: the parameter with the largest μ*, then the table by μ*.
     ``label`` names the metric in words (output.reader.metric_label)."""
     t, m = result.table, result.meta
-    what = label if len(m["scenarios"]) == 1 else f"the difference {m['answer']} in {label}"
+    what = label if len(m["scenarios"]) == 1 else _(
+        "the difference %(answer)s in %(label)s") % {"answer": m["answer"], "label": label}
     top = t.iloc[0] if len(t) else None
     if top is None or not math.isfinite(top.mu_star):
-        lines = [f"no parameter gave a value of {what}"]
+        lines = [_("no parameter gave a value of %(what)s") % {"what": what}]
     elif top.mu_star == 0:
-        lines = [f"no parameter moves {what}: every elementary effect is exactly 0"]
+        lines = [_("no parameter moves %(what)s: every elementary effect is exactly 0")
+                 % {"what": what}]
     else:
-        lines = [f"{top.parameter} moves {what} most: μ* = {_g(top.mu_star)} [95 % CI "
-                 f"{_g(top.mu_star_ci_low)}, {_g(top.mu_star_ci_high)}], the mean change "
-                 f"across its range {top.low:g} → {top.high:g} (σ {_g(top.sigma)})"]
+        lines = [_("%(name)s moves %(what)s most: μ* = %(mu)s [95 %% CI %(mu_low)s, "
+                   "%(mu_high)s], the mean change across its range %(low)s → %(high)s "
+                   "(σ %(sigma)s)") % {"name": top.parameter, "what": what,
+                                       "mu": _g(top.mu_star), "mu_low": _g(top.mu_star_ci_low),
+                                       "mu_high": _g(top.mu_star_ci_high), "low": _g(top.low),
+                                       "high": _g(top.high), "sigma": _g(top.sigma)}]
     width = max([9, *(len(name) for name in t.parameter)])
     lines.append(f"  {'parameter':{width}s} {'low → high':>17s} {'μ* [95 % CI]':>24s} "
                  f"{'μ':>9s} {'σ':>9s}")

@@ -32,6 +32,7 @@ from gatesim.experiments.names import check_key, did_you_mean
 from gatesim.experiments.progress import bar as progress_bar
 from gatesim.experiments.run import Runner, auto_warmup, run, versions, with_warmup
 from gatesim.experiments.stats import paired_difference, t_interval
+from gatesim.i18n import _, significant
 from gatesim.scenario.loader import apply_overrides, load_scenario, validate
 from gatesim.scenario.moves import settings, siblings
 from gatesim.scenario.schema import Scenario
@@ -343,26 +344,31 @@ def _rescaled(plan: Plan) -> dict[str, dict[str, Any]]:
 
 
 def _g(x: float) -> str:
-    return "—" if not math.isfinite(x) else f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+    return significant(x, 3)
 
 
 def summary_text(result: SensitivityResult, label: str) -> str:
     """The terminal answer: the parameter that moves the answer most, then the table by
     swing. ``label`` names the metric in words (output.reader.metric_label)."""
     t, m = result.table, result.meta
-    what = label if len(m["scenarios"]) == 1 else f"the difference {m['answer']} in {label}"
+    what = label if len(m["scenarios"]) == 1 else _(
+        "the difference %(answer)s in %(label)s") % {"answer": m["answer"], "label": label}
     lines = []
     top = t.iloc[0] if len(t) else None
     if top is None or not math.isfinite(top.swing):
-        lines.append(f"no parameter gave a value of {what}")
+        lines.append(_("no parameter gave a value of %(what)s") % {"what": what})
     elif top.effect_shown:
-        lines.append(f"{top.parameter} moves {what} most: from {_g(top.at_low)} (at "
-                     f"{top.low:g}) to {_g(top.at_high)} (at {top.high:g}); base "
-                     f"{_g(top.base)} [{_g(top.base_ci_low)}, {_g(top.base_ci_high)}]")
+        lines.append(_("%(name)s moves %(what)s most: from %(at_low)s (at %(low)s) to "
+                       "%(at_high)s (at %(high)s); base %(base)s [%(base_low)s, %(base_high)s]")
+                     % {"name": top.parameter, "what": what, "at_low": _g(top.at_low),
+                        "low": _g(top.low), "at_high": _g(top.at_high), "high": _g(top.high),
+                        "base": _g(top.base), "base_low": _g(top.base_ci_low),
+                        "base_high": _g(top.base_ci_high)})
     else:
-        lines.append(f"no parameter moves {what} beyond the noise of {m['replications']} "
-                     f"replications (the largest swing, {top.parameter}'s {_g(top.swing)}, has "
-                     "a 95 % interval holding 0)")
+        lines.append(_("no parameter moves %(what)s beyond the noise of %(n)s replications "
+                       "(the largest swing, %(name)s's %(swing)s, has a 95 %% interval "
+                       "holding 0)") % {"what": what, "n": m["replications"],
+                                        "name": top.parameter, "swing": _g(top.swing)})
     width = max([9, *(len(n) for n in t.parameter)])
     lines.append(f"  {'parameter':{width}s} {'low → high':>17s} {'at low':>9s} "
                  f"{'at high':>9s}  swing [95 % CI]")

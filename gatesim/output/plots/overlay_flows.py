@@ -20,7 +20,6 @@ from gatesim.output.plots.common import (
     headline,
     legend_below,
     new_figure,
-    numbers,
     title,
     unique_handles,
 )
@@ -30,6 +29,7 @@ from gatesim.output.plots.overlay import colour, look, reps_text, run_labels, sc
 from gatesim.output.plots.scales import integer_ticks, line_band
 from gatesim.output.plots.throughput import crossings, day_ticks, demand_line
 from gatesim.output.plots.timeline import shade_warmup
+from gatesim.output.plots.utilisation import utilisation_axis
 from gatesim.output.reader import RunFiles, band, truck_waits
 
 BUSIEST = 15
@@ -125,14 +125,7 @@ def figure_overlay_utilisation(runs: list[RunFiles]) -> Figure:
         ax.barh(np.arange(len(stations)) - 0.4 + height * (k + 0.5), one["estimate"].fillna(0),
                 height, xerr=err, color=colour(k), label=scenario_name(run), capsize=1.5,
                 error_kw={"lw": 0.7})
-    ax.set_yticks(range(len(stations)), [nm.station(st, names) for st in stations])
-    ax.set_ylim(len(stations) - 0.5, -0.5)
-    ax.axvline(1.0, color="black", lw=0.8)
-    ax.set_xlim(0, max(1.05, float(np.nanmax(u["ci_high"], initial=0)) * 1.05))
-    numbers(ax.xaxis, percent=True)
-    ax.grid(False, axis="y")
-    ax.set_xlabel(_("utilisation (busy time ÷ on-duty server time)"))
-    ax.set_ylabel(_("stage or lane side"))
+    utilisation_axis(ax, [nm.station(st, names) for st in stations], u["ci_high"])
     legend_below(fig, *unique_handles(ax))
     more = u["scope"].nunique() - len(stations)
     headline(fig, _("Utilisation of the busiest stages and lanes, scenarios compared — 95 %% "

@@ -56,6 +56,12 @@ def watched() -> Iterator[None]:
         _noted = False  # a later run in this process starts afresh
 
 
+def noted() -> bool:
+    """Whether a Ctrl-C arrived within :func:`watched`: whatever failed after it (a module
+    whose initialisation it broke reports ImportError) is its consequence."""
+    return _noted
+
+
 def check() -> None:
     """Raise KeyboardInterrupt if a Ctrl-C arrived within :func:`watched`, even one that
     some library caught and dropped."""

@@ -437,3 +437,22 @@ def test_a_swallowed_ctrl_c_stops_the_cli_with_one_line(tmp_path, tiny, monkeypa
     assert cli.main(["run", str(tiny), "-r", "2", "--out", str(out), "-q", "--no-report"]) == 130
     assert not out.exists()
     assert "interrupted" in one_line(capsys.readouterr().err)
+
+
+def test_an_error_a_ctrl_c_caused_is_reported_as_the_interrupt(tmp_path, tiny, monkeypatch,
+                                                               capsys):
+    """A Ctrl-C inside a C extension's initialisation surfaces as ImportError('initialization
+    failed') (CI saw exit 1 with that line): once a Ctrl-C was noted, the run ends as
+    interrupted, 130, whatever error follows."""
+    from gatesim import interrupts
+
+    def broken(*args, **kwargs):
+        with contextlib.suppress(KeyboardInterrupt):
+            interrupts.handler(signal.SIGINT, None)
+        raise ImportError("initialization failed")
+
+    monkeypatch.setattr(experiment, "run", broken)
+    out = tmp_path / "out"
+    assert cli.main(["run", str(tiny), "-r", "2", "--out", str(out), "-q", "--no-report"]) == 130
+    assert not out.exists()
+    assert "interrupted" in one_line(capsys.readouterr().err)

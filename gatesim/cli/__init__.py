@@ -42,9 +42,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args = parser().parse_args(argv)
                 with i18n.using(args.lang):
                     return COMMANDS[args.command](args)
-            except GatesimError as exc:
-                print(f"gatesim: error: {exc}", file=sys.stderr)
-                return exc.exit_code
+            except Exception as exc:
+                if interrupts.noted():  # e.g. a C extension's init turned it into ImportError
+                    code = 130
+                elif isinstance(exc, GatesimError):
+                    print(f"gatesim: error: {exc}", file=sys.stderr)
+                    return exc.exit_code
+                else:
+                    raise
             except KeyboardInterrupt:
                 code = 130
             except Interrupted as exc:
